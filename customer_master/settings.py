@@ -1,0 +1,92 @@
+"""The one place that reads the environment.
+
+Every setting has a default that runs the embedded local platform (DuckDB + the sandbox emulator),
+so `make demo` needs no configuration. Production sets `CM_ENV=prod` and the variables listed in
+`.env.example`. Secrets (the Monday token, the SQL Server DSN) are not read here: Dagster resources
+take them through `dg.EnvVar` at run time, so they are never baked into definitions or logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The sandbox's fixed board ids (customer_master/sandbox): the local defaults for the board settings.
+SANDBOX_BOARD_IDS = {"customers": "7000000001", "orders": "7000000002", "capacity": "7000000003"}
+SANDBOX_PORT = 8765
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    env: Literal["local", "prod"] = Field("local", alias="CM_ENV")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", alias="CM_DATA_DIR")
+    warehouse: Literal["duckdb", "sqlserver"] | None = Field(None, alias="CM_WAREHOUSE")
+    duckdb_path: Path | None = Field(None, alias="CM_DUCKDB_PATH")
+
+    monday_api_url: str | None = Field(None, alias="MONDAY_API_URL")
+    monday_api_version: str = Field("2026-07", alias="MONDAY_API_VERSION")
+    monday_timeout_seconds: float = Field(30.0, alias="MONDAY_TIMEOUT_SECONDS", gt=0)
+    monday_max_attempts: int = Field(5, alias="MONDAY_MAX_ATTEMPTS", ge=3)
+    monday_board_customers: str = Field(SANDBOX_BOARD_IDS["customers"], alias="MONDAY_BOARD_CUSTOMERS")
+    monday_board_orders: str = Field(SANDBOX_BOARD_IDS["orders"], alias="MONDAY_BOARD_ORDERS")
+    monday_board_capacity: str = Field(SANDBOX_BOARD_IDS["capacity"], alias="MONDAY_BOARD_CAPACITY")
+    # Incremental pulls filter on Monday's day-granular, timezone-skewed __last_updated__; overlap
+    # by at least a day so nothing falls between two runs.
+    monday_overlap_days: int = Field(1, alias="MONDAY_OVERLAP_DAYS", ge=1)
+
+    max_error_rate: float = Field(0.05, alias="CM_MAX_ERROR_RATE", ge=0, le=1)
+    partition_start: dt.date = Field(dt.date(2026, 1, 1), alias="CM_PARTITION_START")
+    timezone: str = Field("UTC", alias="CM_TIMEZONE")
+    sandbox_port: int = Field(SANDBOX_PORT, alias="CM_SANDBOX_PORT")
+
+    @field_validator("monday_board_customers", "monday_board_orders", "monday_board_capacity")
+    @classmethod
+    def _board_id_is_numeric(cls, value: str) -> str:
+        if not value.strip().isdigit():
+            raise ValueError(f"Monday board ids are numeric, got {value!r}")
+        return value.strip()
+
+    @field_validator("data_dir", "duckdb_path")
+    @classmethod
+    def _relative_to_project(cls, value: Path | None) -> Path | None:
+        # `.data` means the project's .data whatever the working directory (dbt runs elsewhere).
+        return value if value is None or value.is_absolute() else PROJECT_ROOT / value
+
+    @property
+    def warehouse_kind(self) -> Literal["duckdb", "sqlserver"]:
+        if self.warehouse:
+            return self.warehouse
+        return "sqlserver" if self.env == "prod" else "duckdb"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.duckdb_path or self.data_dir / "warehouse.duckdb"
+
+    @property
+    def monday_url(self) -> str:
+        if self.monday_api_url:
+            return self.monday_api_url
+        if self.env == "prod":
+            return "https://api.monday.com/v2"
+        return f"http://127.0.0.1:{self.sandbox_port}/v2"
+
+    @property
+    def board_ids(self) -> dict[str, str]:
+        return {
+            "customers": self.monday_board_customers,
+            "orders": self.monday_board_orders,
+            "capacity": self.monday_board_capacity,
+        }
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,103 @@
+"""The raw-landing interface that DuckDB (default) and SQL Server (production) both implement.
+
+A board load streams pages into staging tables, validates them, then swaps them into the
+production tables in one transaction. Until `commit()` returns, production is untouched; if the
+process dies or anything raises, production is exactly as it was and the staging leftovers are
+cleared by the next load of that board.
+
+    with warehouse.begin_board_load(board, mode="full", since=None, run=run) as load:
+        for page in pages:
+            load.add_page(page)
+        load.set_state_changes(changes)
+        result = load.commit(stats)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from customer_master.monday.models import Board, ExtractMode, ExtractStats, ItemPage, ItemStateChange
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Who is loading: the orchestrator's run id, the asset and the partition (for the run log)."""
+
+    run_id: str
+    asset: str
+    partition_key: str | None
+    started_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """What the warehouse knows about a board's last successful load (drives incremental pulls)."""
+
+    board_id: str
+    last_sync_at: dt.datetime
+    last_full_sync_at: dt.datetime | None
+    high_watermark: dt.datetime | None  # max item updated_at landed so far
+    active_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    board_id: str
+    mode: ExtractMode
+    items_loaded: int
+    values_loaded: int
+    quarantined: int
+    state_changes: int
+    error_rate: float  # quarantined values / values seen
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunLogEntry:
+    run_id: str
+    asset: str
+    partition_key: str | None
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    status: str  # "success" | "failed"
+    records: int
+    errors: int
+    api_calls: int
+    complexity_used: int
+    message: str | None = None
+
+
+class LoadValidationError(Exception):
+    """Staging failed validation; production tables were not touched."""
+
+
+class BoardLoad(Protocol):
+    def add_page(self, page: ItemPage) -> None: ...
+
+    def set_state_changes(self, changes: list[ItemStateChange]) -> None: ...
+
+    def commit(self, stats: ExtractStats) -> LoadResult: ...
+
+    def __enter__(self) -> BoardLoad: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Warehouse(Protocol):
+    """Raw landing for Monday boards plus the ops tables (quarantine, run log)."""
+
+    def ensure_schema(self) -> None: ...
+
+    def begin_board_load(
+        self, board: Board, *, mode: ExtractMode, since: dt.date | None, run: RunInfo
+    ) -> BoardLoad: ...
+
+    def sync_state(self, board_id: str) -> SyncState | None: ...
+
+    def active_item_ids(self, board_id: str) -> set[str]: ...
+
+    def record_run(self, entry: RunLogEntry) -> None: ...
+
+    def table_counts(self) -> dict[str, int]: ...

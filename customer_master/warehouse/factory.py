@@ -1,0 +1,30 @@
+"""Pick the warehouse implementation by name; SQL Server's driver is only imported when chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from customer_master.warehouse.base import Warehouse
+
+
+def open_warehouse(
+    kind: Literal["duckdb", "sqlserver"],
+    *,
+    duckdb_path: str | Path | None = None,
+    sqlserver_dsn: str | None = None,
+    max_error_rate: float = 0.05,
+) -> Warehouse:
+    if kind == "duckdb":
+        if not duckdb_path:
+            raise ValueError("the DuckDB warehouse needs a file path (CM_DUCKDB_PATH)")
+        from customer_master.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(duckdb_path, max_error_rate=max_error_rate)
+    if kind == "sqlserver":
+        if not sqlserver_dsn:
+            raise ValueError("the SQL Server warehouse needs an ODBC connection string (CM_SQLSERVER_DSN)")
+        from customer_master.warehouse.sqlserver import SqlServerWarehouse
+
+        return SqlServerWarehouse(sqlserver_dsn, max_error_rate=max_error_rate)
+    raise ValueError(f"unknown warehouse kind {kind!r}; expected 'duckdb' or 'sqlserver'")
