@@ -20,11 +20,12 @@ SANDBOX_START_TIMEOUT_SECONDS = 60
 
 
 @contextmanager
-def sandbox_process(orders: int, seed: int) -> Iterator[str]:
+def sandbox_process(orders: int, seed: int, latency_ms: int = 0) -> Iterator[str]:
     """The sandbox as a separate process on a free loopback port; yields its API URL."""
     cmd = [
         sys.executable, "-m", "customer_master.sandbox", "serve",
-        "--host", "127.0.0.1", "--port", "0", "--orders", str(orders), "--seed", str(seed),
+        "--host", "127.0.0.1", "--port", "0",
+        "--orders", str(orders), "--seed", str(seed), "--latency-ms", str(latency_ms),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=2000, help="orders in the sandbox workspace")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--partition", default=dt.date.today().isoformat(), help="daily partition (sync date)")
+    parser.add_argument(
+        "--partition", default=dt.date.today().isoformat(), help="daily partition (sync date)"
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MONDAY_API_TOKEN", "sandbox-token")
@@ -77,10 +80,12 @@ def _run_and_report(partition: str) -> int:
         result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
     seconds = time.perf_counter() - started
 
-    print(f"\nDagster run {result.run_id[:8]} for partition {partition}: {'SUCCESS' if result.success else 'FAILED'}")
-    print(f"{'asset':<20}{'items':>9}{'values':>10}{'quarantined':>13}{'error rate':>12}{'API calls':>11}{'s':>8}")
+    status = "SUCCESS" if result.success else "FAILED"
+    print(f"\nDagster run {result.run_id[:8]} for partition {partition}: {status}")
+    header = ("asset", "items", "values", "quarantined", "error rate", "API calls", "s")
+    print("{:<20}{:>9}{:>10}{:>13}{:>12}{:>11}{:>8}".format(*header))
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.materialization
         md = {k: v.value for k, v in mat.metadata.items()}
         print(
             f"{mat.asset_key.to_user_string():<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(PROJECT_ROOT / ".data", alias="CM_DATA_DIR")
     warehouse: Literal["duckdb", "sqlserver"] | None = Field(None, alias="CM_WAREHOUSE")
     duckdb_path: Path | None = Field(None, alias="CM_DUCKDB_PATH")
+    # SQL Server schema of the raw and ops tables (dbt's sources read the same variable).
+    sqlserver_raw_schema: str = Field("raw", alias="CM_SQLSERVER_RAW_SCHEMA")
 
     monday_api_url: str | None = Field(None, alias="MONDAY_API_URL")
     monday_api_version: str = Field("2026-07", alias="MONDAY_API_VERSION")

@@ -7,8 +7,8 @@ from typing import Literal
 import dagster as dg
 
 from customer_master.settings import get_settings
-from customer_master.warehouse.factory import open_warehouse
 from customer_master.warehouse.base import Warehouse
+from customer_master.warehouse.factory import open_warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -18,6 +18,7 @@ class WarehouseResource(dg.ConfigurableResource):
     duckdb_path: str = ".data/warehouse.duckdb"
     # ODBC connection string for SQL Server; a secret, so it comes from the environment at run time.
     sqlserver_dsn: str | None = None
+    sqlserver_schema: str = "raw"
     max_error_rate: float = 0.05
 
     def get_warehouse(self) -> Warehouse:
@@ -25,6 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
             self.kind,
             duckdb_path=self.duckdb_path,
             sqlserver_dsn=self.sqlserver_dsn,
+            sqlserver_schema=self.sqlserver_schema,
             max_error_rate=self.max_error_rate,
         )
 
@@ -35,6 +37,7 @@ def warehouse_resource() -> WarehouseResource:
         kind=settings.warehouse_kind,
         duckdb_path=str(settings.warehouse_path),
         sqlserver_dsn=dg.EnvVar("CM_SQLSERVER_DSN") if settings.warehouse_kind == "sqlserver" else None,
+        sqlserver_schema=settings.sqlserver_raw_schema,
         max_error_rate=settings.max_error_rate,
     )
 

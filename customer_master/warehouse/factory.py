@@ -13,6 +13,7 @@ def open_warehouse(
     *,
     duckdb_path: str | Path | None = None,
     sqlserver_dsn: str | None = None,
+    sqlserver_schema: str = "raw",
     max_error_rate: float = 0.05,
 ) -> Warehouse:
     if kind == "duckdb":
@@ -26,5 +27,5 @@ def open_warehouse(
             raise ValueError("the SQL Server warehouse needs an ODBC connection string (CM_SQLSERVER_DSN)")
         from customer_master.warehouse.sqlserver import SqlServerWarehouse
 
-        return SqlServerWarehouse(sqlserver_dsn, max_error_rate=max_error_rate)
+        return SqlServerWarehouse(sqlserver_dsn, schema=sqlserver_schema, max_error_rate=max_error_rate)
     raise ValueError(f"unknown warehouse kind {kind!r}; expected 'duckdb' or 'sqlserver'")

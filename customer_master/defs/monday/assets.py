@@ -1,7 +1,5 @@
 """One asset per Monday board: pull it and land it in the raw tables, one daily partition per sync."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Literal
 
@@ -17,9 +15,9 @@ from customer_master.warehouse.landing import LandingReport, land_board
 MONDAY_GROUP = "monday_raw"
 
 BOARD_DESCRIPTIONS = {
-    "customers": "Customers board: company, status, region, tier, contacts, address, delivery days and window.",
-    "orders": "Orders board: order number, customer link, status, priority, quantity, requested/promised dates.",
-    "capacity": "Capacity board: one item per production line and day with capacity, maintenance, overtime.",
+    "customers": "Customers board: company, status, region, tier, contacts, address, delivery days, window.",
+    "orders": "Orders board: order number, customer, status, priority, quantity, requested/promised dates.",
+    "capacity": "Capacity board: one item per production line and day: capacity, maintenance, overtime.",
 }
 
 
@@ -33,7 +31,7 @@ def board_asset_key(board: str) -> dg.AssetKey:
     return dg.AssetKey(["monday", board])
 
 
-def materialization_metadata(report: LandingReport) -> dict[str, dg.RawMetadataValue]:
+def materialization_metadata(report: LandingReport) -> dict[str, object]:
     """What the UI shows for each materialization: volumes, quality and API cost."""
     result = report.result
     return {
@@ -97,12 +95,12 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
 
 _settings = get_settings()
 monday_board_assets = [
-    build_board_asset(board, board_id, _settings.warehouse_kind) for board, board_id in _settings.board_ids.items()
+    build_board_asset(board, board_id, _settings.warehouse_kind)
+    for board, board_id in _settings.board_ids.items()
 ]
 
 monday_ingestion_job = dg.define_asset_job(
     "monday_ingestion_job",
     selection=dg.AssetSelection.groups(MONDAY_GROUP),
-    partitions_def=daily_partitions,
     description="Pull every Monday board into the raw tables for one day's partition.",
 )

@@ -1,0 +1,216 @@
+"""Monday ingestion benchmark: extraction, parsing, DuckDB loading and end to end.
+
+For each scenario (orders × added latency per request) a fresh child process measures, against the
+sandbox running in its own process (so client and server do not share a GIL):
+
+- extraction items/s: the orders board's cursor chain fetched and JSON-decoded, nothing else;
+- parse items/s: `parse_items` over raw pages already in memory (up to 20,000 items);
+- load rows/s: column-value rows through `add_page` + `commit` into DuckDB (time inside the loader);
+- end-to-end seconds: `land_board` for every board into a fresh DuckDB file;
+- peak RSS of that child process.
+
+Targets (issue 3): at 150 ms latency extraction ≥ 80 % of 500 items / 150 ms per board; parse ≥
+50,000 items/s; load ≥ 200,000 rows/s; peak RSS < 1 GiB at 100,000 orders.
+
+    python -m benchmarks.bench_monday_ingest                 # all scenarios, writes JSON + README table
+    python -m benchmarks.bench_monday_ingest --orders 10000 --latency-ms 0   # one scenario
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import peak_rss_mib, replace_readme_section, write_result
+
+SCENARIOS = [(10_000, 0), (10_000, 150), (100_000, 0), (100_000, 150)]
+PAGE_ITEMS = 500
+PARSE_SAMPLE_ITEMS = 20_000
+TARGETS = {"extraction_share_of_latency_limit": 0.8, "parse_items_per_s": 50_000,
+           "load_rows_per_s": 200_000, "peak_rss_mib_at_100k": 1024}  # fmt: skip
+
+
+def run_scenario(orders: int, latency_ms: int) -> dict:
+    """Runs in a child process; every number is measured here."""
+    from customer_master.demo import sandbox_process
+    from customer_master.monday import MondayClient, parse_items
+    from customer_master.monday.extract import _raw_pages
+    from customer_master.monday.queries import ITEMS_FIRST_PAGE_QUERY, ITEMS_NEXT_PAGE_QUERY
+    from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
+    from customer_master.warehouse.base import RunInfo
+    from customer_master.warehouse.duckdb import DuckDBWarehouse
+    from customer_master.warehouse.landing import land_board
+
+    result: dict = {"orders": orders, "latency_ms": latency_ms}
+    with sandbox_process(orders, seed=42, latency_ms=latency_ms) as url:
+        with MondayClient(url, SANDBOX_TOKEN, timeout=120) as client:
+            # 1. extraction only: the orders board's cursor chain, JSON decoded, no parsing.
+            sample: list[dict] = []
+            items = 0
+            started = time.perf_counter()
+            for raw_items in _raw_pages(
+                client, BOARD_IDS["orders"], first_query=ITEMS_FIRST_PAGE_QUERY,
+                next_query=ITEMS_NEXT_PAGE_QUERY, purposes=("items_page", "next_items_page"),
+            ):  # fmt: skip
+                items += len(raw_items)
+                if len(sample) < PARSE_SAMPLE_ITEMS:
+                    sample.extend(raw_items)
+            seconds = time.perf_counter() - started
+            limit = PAGE_ITEMS / (latency_ms / 1000) if latency_ms else None
+            result["extraction"] = {
+                "items": items, "seconds": round(seconds, 3), "items_per_s": round(items / seconds),
+                "latency_limit_items_per_s": round(limit) if limit else None,
+                "share_of_latency_limit": round(items / seconds / limit, 3) if limit else None,
+            }  # fmt: skip
+
+        # 2. parsing only, on raw pages in memory.
+        pages = [sample[i : i + PAGE_ITEMS] for i in range(0, len(sample), PAGE_ITEMS)]
+        started = time.perf_counter()
+        parsed_values = sum(parse_items(BOARD_IDS["orders"], page).value_count for page in pages)
+        seconds = time.perf_counter() - started
+        result["parse"] = {"items": len(sample), "values": parsed_values, "seconds": round(seconds, 3),
+                           "items_per_s": round(len(sample) / seconds)}  # fmt: skip
+        del sample, pages
+
+        # 3. + 4. end to end into a fresh DuckDB, timing the loader's own calls on the way.
+        with tempfile.TemporaryDirectory() as tmp:
+            warehouse = _TimedWarehouse(DuckDBWarehouse(Path(tmp) / "bench.duckdb"))
+            warehouse.ensure_schema()
+            started = time.perf_counter()
+            with MondayClient(url, SANDBOX_TOKEN, timeout=120) as client:
+                reports = [
+                    land_board(client, warehouse, board_id, mode="full", run=RunInfo(
+                        run_id=f"bench-{name}", asset=f"monday/{name}", partition_key="2026-11-01",
+                        started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+                    for name, board_id in BOARD_IDS.items()
+                ]  # fmt: skip
+            seconds = time.perf_counter() - started
+        rows = sum(r.result.values_loaded for r in reports)
+        result["load"] = {"rows": rows, "seconds": round(warehouse.seconds, 3),
+                          "rows_per_s": round(rows / warehouse.seconds)}  # fmt: skip
+        result["end_to_end"] = {
+            "items": sum(r.result.items_loaded for r in reports), "column_values": rows,
+            "quarantined": sum(r.result.quarantined for r in reports),
+            "api_calls": sum(r.api_calls for r in reports), "seconds": round(seconds, 3),
+        }  # fmt: skip
+    result["peak_rss_mib"] = round(peak_rss_mib(), 1)
+    return result
+
+
+class _TimedWarehouse:
+    """Wraps a warehouse to add up the seconds spent inside add_page and commit."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.seconds = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def begin_board_load(self, *args, **kwargs):
+        return _TimedLoad(self, self._inner.begin_board_load(*args, **kwargs))
+
+
+class _TimedLoad:
+    def __init__(self, owner: _TimedWarehouse, inner):
+        self._owner, self._inner = owner, inner
+
+    def __enter__(self):
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._inner.__exit__(*exc)
+
+    def _timed(self, fn, *args):
+        started = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self._owner.seconds += time.perf_counter() - started
+
+    def add_page(self, page):
+        return self._timed(self._inner.add_page, page)
+
+    def set_state_changes(self, changes):
+        return self._inner.set_state_changes(changes)
+
+    def commit(self, stats):
+        return self._timed(self._inner.commit, stats)
+
+
+def _verdicts(results: list[dict]) -> dict[str, bool]:
+    slow = [r for r in results if r["latency_ms"] == 150]
+    at_100k = [r for r in results if r["orders"] == 100_000]
+    return {
+        "extraction_at_150ms": all(r["extraction"]["share_of_latency_limit"] >= 0.8 for r in slow),
+        "parse": all(r["parse"]["items_per_s"] >= TARGETS["parse_items_per_s"] for r in results),
+        "load": all(r["load"]["rows_per_s"] >= TARGETS["load_rows_per_s"] for r in results),
+        "peak_rss_at_100k": all(r["peak_rss_mib"] < TARGETS["peak_rss_mib_at_100k"] for r in at_100k),
+    }
+
+
+def _table(results: list[dict]) -> str:
+    lines = [
+        "| orders | latency | extraction items/s (share of limit) | parse items/s | load rows/s | "
+        "end-to-end s | peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ext = r["extraction"]
+        share = f" ({ext['share_of_latency_limit']:.0%})" if ext["share_of_latency_limit"] else ""
+        lines.append(
+            f"| {r['orders']:,} | {r['latency_ms']} ms | {ext['items_per_s']:,}{share} | "
+            f"{r['parse']['items_per_s']:,} | {r['load']['rows_per_s']:,} | "
+            f"{r['end_to_end']['seconds']:.1f} | {r['peak_rss_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int)
+    parser.add_argument("--latency-ms", type=int)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(run_scenario(args.orders, args.latency_ms)))
+        return 0
+
+    scenarios = [(args.orders, args.latency_ms)] if args.orders is not None else SCENARIOS
+    results = []
+    for orders, latency in scenarios:
+        print(f"scenario: {orders:,} orders, {latency} ms added latency ...", flush=True)
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_monday_ingest", "--child",
+             "--orders", str(orders), "--latency-ms", str(latency or 0)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        results.append(result)
+        ext, parse, load, e2e = result["extraction"], result["parse"], result["load"], result["end_to_end"]
+        share = f" ({ext['share_of_latency_limit']:.0%} of the latency limit)" if latency else ""
+        print(
+            f"  extraction {ext['items_per_s']:,} items/s{share}; parse {parse['items_per_s']:,} items/s; "
+            f"load {load['rows_per_s']:,} rows/s; end to end {e2e['seconds']:.1f} s; "
+            f"peak RSS {result['peak_rss_mib']:.0f} MiB"
+        )
+    verdicts = _verdicts(results) if args.orders is None else {}
+    path = write_result("monday_ingest", {"targets": TARGETS, "scenarios": results, "targets_met": verdicts})
+    if args.orders is None:
+        replace_readme_section("monday_ingest", _table(results))
+    print(f"targets met: {verdicts}\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

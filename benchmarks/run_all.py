@@ -1,0 +1,10 @@
+"""`make bench`: every benchmark, one after the other (each writes its JSON and README table)."""
+
+from benchmarks import bench_monday_ingest
+
+BENCHMARKS = [bench_monday_ingest]
+
+if __name__ == "__main__":
+    for bench in BENCHMARKS:
+        print(f"== {bench.__name__}")
+        bench.main([])

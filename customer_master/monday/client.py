@@ -1,0 +1,404 @@
+"""`MondayClient`: one pooled httpx client with a pinned API version, retries and complexity pacing.
+
+    with MondayClient(url, token) as client:
+        board = client.get_board("7000000001")
+        for page in client.iter_item_pages(board, since=incremental_since(last_sync)):
+            ...
+
+What it guarantees:
+- every request carries `API-Version` (pinned) and `Authorization`; bodies are decoded with orjson;
+- every query carries `complexity {...}`; before a call that would leave less than
+  `min_complexity_reserve` points in the window, the client sleeps until the window resets;
+- rate limits (all shapes in monday-api.md §1.7), 5xx, 423, timeouts and connection errors are
+  retried with exponential backoff and full jitter, honouring `retry_in_seconds`/`Retry-After`;
+  auth and query errors are raised at once;
+- `errors[]` is inspected on every HTTP 200, in both the current and the legacy flat shape;
+- the token never appears in a log line, an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+from customer_master.monday import extract
+from customer_master.monday.errors import (
+    ErrorInfo,
+    MondayAuthError,
+    MondayError,
+    MondayNotFoundError,
+    MondayQueryError,
+    MondayRateLimitError,
+    MondayServerError,
+    MondayTimeoutError,
+    MondayTransportError,
+    Redactor,
+    classify,
+    most_severe,
+    parse_error_objects,
+)
+from customer_master.monday.models import Board, ExtractStats, ItemPage, ItemState
+from customer_master.monday.pacing import ComplexityPacer, ComplexitySnapshot
+from customer_master.monday.queries import MAX_PAGE_LIMIT, with_complexity
+from customer_master.monday.retry import parse_retry_after, retry_delay
+
+log = logging.getLogger("customer_master.monday")
+
+DEFAULT_API_URL = "https://api.monday.com/v2"
+DEFAULT_API_VERSION = "2026-07"
+# Budget points to keep in hand: ~1 % of a personal token's 10M/minute, several full 500-item pages.
+DEFAULT_COMPLEXITY_RESERVE = 100_000
+_BODY_PREVIEW = 300
+
+
+class MondayClient:
+    """A synchronous Monday GraphQL client. Not thread-safe: use one per thread/worker."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        page_limit: int = MAX_PAGE_LIMIT,
+        min_complexity_reserve: int = DEFAULT_COMPLEXITY_RESERVE,
+        max_cursor_restarts: int = 3,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not token:
+            raise ValueError("a Monday API token is required")
+        if max_attempts < 3:
+            raise ValueError("max_attempts must be at least 3")
+        if not 1 <= page_limit <= MAX_PAGE_LIMIT:
+            raise ValueError(f"page_limit must be between 1 and {MAX_PAGE_LIMIT}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if max_cursor_restarts < 0:
+            raise ValueError("max_cursor_restarts must not be negative")
+        self._redact = Redactor(token)
+        self.api_url = api_url
+        self.api_version = api_version
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.page_limit = page_limit
+        self.max_cursor_restarts = max_cursor_restarts
+        self.stats = ExtractStats()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._pacer = ComplexityPacer(reserve=min_complexity_reserve)
+        self._http = httpx.Client(
+            headers={
+                "Authorization": token,
+                "API-Version": api_version,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MondayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"MondayClient(api_url={self._redact(self.api_url)!r}, api_version={self.api_version!r}, "
+            f"token='***')"
+        )
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        board_id: str | None = None,
+        purpose: str = "query",
+        allow_partial: bool = False,
+    ) -> dict[str, Any]:
+        """Run one GraphQL query and return its `data`, retrying what is worth retrying.
+
+        `purpose` names the call in logs and errors ("items_page for board 7000000002").
+        `allow_partial=True` returns data even when some *fields* failed (query/permission errors
+        with a path); by default any error in `errors[]` raises, because partial item data would
+        silently lose rows. Errors confined to the injected `complexity` field are always tolerated.
+        """
+        query = with_complexity(query)
+        board = str(board_id) if board_id is not None else None
+        attempt = 0
+        while True:
+            attempt += 1
+            self._pace(purpose, board)
+            try:
+                return self._send_once(
+                    query, variables, board_id=board, purpose=purpose, allow_partial=allow_partial
+                )
+            except MondayError as exc:
+                if not exc.retryable or attempt >= self.max_attempts:
+                    exc.with_attempts(attempt)
+                    if exc.retryable:
+                        log.error("giving up after %d attempts: %s", attempt, exc)
+                    raise
+                delay = retry_delay(
+                    attempt,
+                    server_hint=exc.retry_after,
+                    base=self.backoff_base,
+                    cap=self.backoff_max,
+                    rng=self._rng,
+                )
+                log.warning(
+                    "attempt %d/%d failed, retrying in %.2f s: %s", attempt, self.max_attempts, delay, exc
+                )
+                self.stats.retries += 1
+                if isinstance(exc, MondayRateLimitError):
+                    self._pacer.forget()
+                self._wait(delay)
+
+    def _pace(self, purpose: str, board_id: str | None) -> None:
+        delay = self._pacer.delay_before(purpose, now=self._clock())
+        if delay > 0:
+            log.info(
+                "complexity budget low before %s%s: sleeping %.1f s until the window resets",
+                purpose,
+                f" for board {board_id}" if board_id else "",
+                delay,
+            )
+            self._wait(delay)
+            self._pacer.forget()
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.stats.seconds_waiting += seconds
+        self._sleep(seconds)
+
+    def _send_once(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None,
+        *,
+        board_id: str | None,
+        purpose: str,
+        allow_partial: bool,
+    ) -> dict[str, Any]:
+        content = orjson.dumps({"query": query, "variables": dict(variables or {})})
+        self.stats.api_calls += 1
+        started = time.perf_counter()
+        failure: MondayError | None = None
+        # httpx exceptions are not chained into ours: their request objects carry the headers.
+        try:
+            response = self._http.post(self.api_url, content=content)
+        except httpx.TimeoutException as exc:
+            failure = MondayTimeoutError(
+                f"no response within {self.timeout:g} s ({type(exc).__name__})",
+                board_id=board_id,
+                purpose=purpose,
+            )
+        except httpx.UnsupportedProtocol as exc:
+            failure = MondayError(f"bad API URL: {self._redact(exc)}", board_id=board_id, purpose=purpose)
+        except httpx.TransportError as exc:
+            failure = MondayTransportError(
+                f"{type(exc).__name__}: {self._redact(exc) or 'connection failed'}",
+                board_id=board_id,
+                purpose=purpose,
+            )
+        if failure is not None:
+            raise failure
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return self._handle(
+            response, board_id=board_id, purpose=purpose, allow_partial=allow_partial, elapsed_ms=elapsed_ms
+        )
+
+    def _handle(
+        self,
+        response: httpx.Response,
+        *,
+        board_id: str | None,
+        purpose: str,
+        allow_partial: bool,
+        elapsed_ms: float,
+    ) -> dict[str, Any]:
+        status = response.status_code
+        header_request_id = response.headers.get("x-request-id") or response.headers.get("request-id")
+        header_retry = parse_retry_after(response.headers.get("retry-after"))
+        try:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        infos = parse_error_objects(body, status) if isinstance(body, dict) else []
+
+        if not 200 <= status < 300:
+            raise self._http_error(response, body, infos, board_id, purpose, header_request_id, header_retry)
+
+        if not isinstance(body, dict):
+            raise MondayServerError(
+                f"HTTP {status} with a body that is not a JSON object: {self._preview(response)}",
+                board_id=board_id,
+                purpose=purpose,
+                status_code=status,
+                request_id=header_request_id,
+            )
+
+        data = body.get("data")
+        if infos:
+            fatal = [i for i in infos if not self._tolerable(i, data, allow_partial)]
+            if fatal:
+                raise self._from_info(most_severe(fatal), board_id, purpose, header_request_id, header_retry)
+            for info in infos:
+                log.warning(
+                    "%s%s: tolerated partial error at %s: %s (code=%s)",
+                    purpose,
+                    f" for board {board_id}" if board_id else "",
+                    ".".join(map(str, info.path)) or "?",
+                    self._redact(info.message),
+                    info.code,
+                )
+        if not isinstance(data, dict):
+            raise MondayServerError(
+                "response has no data and no errors",
+                board_id=board_id,
+                purpose=purpose,
+                status_code=status,
+                request_id=header_request_id,
+            )
+
+        snapshot = ComplexitySnapshot.from_data(data)
+        if snapshot is not None:
+            self.stats.complexity_used += snapshot.query
+            self._pacer.observe(snapshot, purpose=purpose, now=self._clock())
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s%s: HTTP %d in %.0f ms, complexity %s, remaining %s, reset in %s s",
+                purpose,
+                f" for board {board_id}" if board_id else "",
+                status,
+                elapsed_ms,
+                snapshot.query if snapshot else "?",
+                snapshot.after if snapshot else "?",
+                snapshot.reset_in_x_seconds if snapshot else "?",
+            )
+        return data
+
+    @staticmethod
+    def _tolerable(info: ErrorInfo, data: Any, allow_partial: bool) -> bool:
+        """Field-level errors that leave the rest of `data` trustworthy."""
+        if not isinstance(data, dict) or not info.path:
+            return False
+        if info.kind not in (MondayQueryError, MondayNotFoundError, MondayAuthError):
+            return False  # rate limits, cursor expiry and server errors are never partial successes
+        if info.path[0] == "complexity":
+            return True  # our own diagnostic field; pacing just goes without it
+        return allow_partial
+
+    def _http_error(
+        self,
+        response: httpx.Response,
+        body: Any,
+        infos: list[ErrorInfo],
+        board_id: str | None,
+        purpose: str,
+        header_request_id: str | None,
+        header_retry: float | None,
+    ) -> MondayError:
+        status = response.status_code
+        info = most_severe(infos) if infos else None
+        # The HTTP status decides the family; the body adds the code, message and hints.
+        if status in (401, 403):
+            kind: type[MondayError] = MondayAuthError
+        elif status == 429:
+            kind = info.kind if info and issubclass(info.kind, MondayRateLimitError) else MondayRateLimitError
+        elif status >= 500 or status == 423:
+            kind = MondayServerError
+        elif info is not None:
+            kind = info.kind
+        else:
+            kind = classify(None, "", status)
+            if status == 404:
+                kind = MondayError  # a wrong URL, not a missing board
+        message = self._redact(info.message) if info else f"HTTP {status}: {self._preview(response)}"
+        return kind(
+            message,
+            code=info.code if info else None,
+            request_id=(info.request_id if info else None) or header_request_id,
+            board_id=board_id,
+            purpose=purpose,
+            status_code=status,
+            retry_after=info.retry_after if info and info.retry_after is not None else header_retry,
+        )
+
+    def _from_info(
+        self,
+        info: ErrorInfo,
+        board_id: str | None,
+        purpose: str,
+        header_request_id: str | None,
+        header_retry: float | None,
+    ) -> MondayError:
+        return info.kind(
+            self._redact(info.message),
+            code=info.code,
+            request_id=info.request_id or header_request_id,
+            board_id=board_id,
+            purpose=purpose,
+            status_code=info.status_code,
+            retry_after=info.retry_after if info.retry_after is not None else header_retry,
+        )
+
+    def _preview(self, response: httpx.Response) -> str:
+        try:
+            text = response.text
+        except Exception:  # undecodable bytes: describe rather than fail
+            return f"<{len(response.content)} bytes>"
+        text = " ".join(text.split())
+        if len(text) > _BODY_PREVIEW:
+            text = text[: _BODY_PREVIEW - 1] + "…"
+        return self._redact(text) or "<empty body>"
+
+    # -- extraction (see extract.py) -----------------------------------------------------------
+
+    def get_board(self, board_id: str) -> Board:
+        """Board metadata: columns (with settings_str), groups, items_count, state."""
+        return extract.get_board(self, board_id)
+
+    def iter_item_pages(self, board: Board, *, since: dt.date | None = None) -> Iterator[ItemPage]:
+        """Every active item of `board` (or those updated on/after `since`), parsed, page by page.
+
+        Each item is yielded exactly once, even when a cursor expires mid-board (the board is
+        re-read from the first page, skipping items already yielded)."""
+        return extract.iter_item_pages(self, board, since=since)
+
+    def active_item_ids(self, board_id: str) -> set[str]:
+        """Ids of all active items on the board (a cheap id-only scan, for reconciliation)."""
+        return extract.active_item_ids(self, board_id)
+
+    def item_states(self, item_ids: Iterable[str], *, board_id: str | None = None) -> dict[str, ItemState]:
+        """Monday's current state of each item (batches of 100); items Monday no longer returns
+        are `deleted`. With `board_id`, items now on another board count as deleted from this one."""
+        return extract.item_states(self, item_ids, board_id=board_id)

@@ -1,0 +1,87 @@
+"""CLI: `python -m customer_master.sandbox serve --port 8765 --orders 500 ...`.
+
+Prints exactly one line, `sandbox listening on http://127.0.0.1:<port>/v2`, then serves until
+SIGTERM or SIGINT and exits 0. The token defaults to $MONDAY_API_TOKEN, else "sandbox-token".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import signal
+import sys
+import threading
+
+from customer_master.sandbox.engine import SANDBOX_TOKEN
+from customer_master.sandbox.generator import WorkspaceSpec
+from customer_master.sandbox.server import SandboxServer
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m customer_master.sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the Monday API sandbox")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve.add_argument("--orders", type=int, default=500)
+    serve.add_argument("--customers", type=int, default=None)
+    serve.add_argument("--resources", type=int, default=5)
+    serve.add_argument("--capacity-days", type=int, default=120)
+    serve.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
+    serve.add_argument("--seed", type=int, default=42)
+    serve.add_argument("--no-dirt", action="store_true", help="generate clean data")
+    serve.add_argument("--latency-ms", type=float, default=0)
+    serve.add_argument("--token", default=os.environ.get("MONDAY_API_TOKEN") or SANDBOX_TOKEN)
+    serve.add_argument("--cursor-ttl-seconds", type=float, default=3600)
+    serve.add_argument("--complexity-budget", type=int, default=10_000_000, help="points per minute")
+    serve.add_argument(
+        "--malformed-rate", type=float, default=0.0, help="fault: fraction of malformed values"
+    )
+    serve.add_argument(
+        "--purge-deleted", action="store_true", help="fault: deleted items vanish from items(ids)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    spec = WorkspaceSpec(
+        seed=args.seed,
+        orders=args.orders,
+        customers=args.customers,
+        resources=args.resources,
+        capacity_days=args.capacity_days,
+        as_of=args.as_of,
+        dirt=not args.no_dirt,
+    )
+    server = SandboxServer(
+        spec,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        latency_ms=args.latency_ms,
+        complexity_budget_per_minute=args.complexity_budget,
+        cursor_ttl_seconds=args.cursor_ttl_seconds,
+    )
+    # A dedicated process: freeze the generated workspace out of the cyclic GC (see engine._fresh).
+    server.engine.freeze_gc = True
+    gc.freeze()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server.start()
+    if args.malformed_rate or args.purge_deleted:
+        server.engine.faults.update(malformed_rate=args.malformed_rate, purge_deleted=args.purge_deleted)
+    print(f"sandbox listening on {server.url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Client for the sandbox control endpoint (`POST /_sandbox/control`, `GET /_sandbox/health`).
+
+Works the same against an in-process `SandboxServer` and a sandbox started with
+`python -m customer_master.sandbox serve`, so tests and benchmarks drive both alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+
+
+class SandboxControlError(RuntimeError):
+    """The control endpoint refused an op (unknown op, bad arguments, unknown board/item...)."""
+
+
+class SandboxControl:
+    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        base = base_url.rstrip("/")
+        if base.endswith("/v2"):
+            base = base[: -len("/v2")]
+        self.base_url = base
+        self._client = httpx.Client(base_url=base, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> SandboxControl:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _op(self, op: str, **params: Any) -> Any:
+        resp = self._client.post("/_sandbox/control", json={"op": op, **params})
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise SandboxControlError(f"{op}: HTTP {resp.status_code}: {resp.text[:200]}") from None
+        if resp.status_code != 200 or not payload.get("ok"):
+            raise SandboxControlError(f"{op}: {payload.get('error') or resp.status_code}")
+        return payload.get("result")
+
+    def health(self) -> dict:
+        resp = self._client.get("/_sandbox/health")
+        resp.raise_for_status()
+        return resp.json()
+
+    # faults -------------------------------------------------------------------------------
+    def set_faults(self, **faults: Any) -> dict:
+        """rate_limit_next, rate_limit_retry_in_seconds, rate_limit_shape, server_error_next,
+        server_error_status, latency_ms, slow_next, slow_seconds, malformed_rate,
+        cursor_expire_after_pages, purge_deleted. Returns the full fault state."""
+        return self._op("set_faults", **faults)
+
+    def clear_faults(self) -> dict:
+        return self._op("clear_faults")
+
+    def get_faults(self) -> dict:
+        return self._op("get_faults")
+
+    # workspace ----------------------------------------------------------------------------
+    def reset(self, **spec_fields: Any) -> dict:
+        """Regenerate the workspace (optionally with changed WorkspaceSpec fields); also clears
+        faults, cursors, the complexity window, the clock and the stats."""
+        if isinstance(spec_fields.get("as_of"), dt.date):
+            spec_fields["as_of"] = spec_fields["as_of"].isoformat()
+        return self._op("reset", **spec_fields)
+
+    def add_column(self, board_id: str, column_id: str, title: str, type: str, *, labels: Any = None) -> dict:
+        """Add a column (Monday column type name, e.g. "text", "numbers", "status"); existing
+        items get an empty value. `labels` ({index: label} or a list) for status/dropdown."""
+        return self._op(
+            "add_column", board_id=board_id, column_id=column_id, title=title, type=type, labels=labels
+        )
+
+    def rename_column(self, board_id: str, column_id: str, title: str) -> dict:
+        return self._op("rename_column", board_id=board_id, column_id=column_id, title=title)
+
+    def remove_column(self, board_id: str, column_id: str) -> dict:
+        return self._op("remove_column", board_id=board_id, column_id=column_id)
+
+    def create_item(
+        self,
+        board_id: str,
+        name: str,
+        column_values: dict[str, Any] | None = None,
+        *,
+        group_id: str | None = None,
+    ) -> str:
+        """Returns the new item id. Values are Monday value JSON strings (as Monday returns them)."""
+        result = self._op(
+            "create_item", board_id=board_id, name=name, column_values=column_values, group_id=group_id
+        )
+        return result["item_id"]
+
+    def update_item(
+        self,
+        board_id: str,
+        item_id: str,
+        *,
+        name: str | None = None,
+        column_values: dict[str, Any] | None = None,
+    ) -> dict:
+        """Change name and/or values; the item's updated_at becomes the sandbox clock."""
+        return self._op(
+            "update_item", board_id=board_id, item_id=item_id, name=name, column_values=column_values
+        )
+
+    def archive_item(self, board_id: str, item_id: str) -> dict:
+        return self._op("archive_item", board_id=board_id, item_id=item_id)
+
+    def delete_item(self, board_id: str, item_id: str) -> dict:
+        return self._op("delete_item", board_id=board_id, item_id=item_id)
+
+    def restore_item(self, board_id: str, item_id: str) -> dict:
+        return self._op("restore_item", board_id=board_id, item_id=item_id)
+
+    # cursors, clock, budget, stats ----------------------------------------------------------
+    def expire_cursors(self) -> dict:
+        return self._op("expire_cursors")
+
+    def set_clock(self, now: str | dt.datetime | None) -> dict:
+        """Fix the sandbox "now" (ISO 8601; naive = UTC) used for mutations; None = real UTC now."""
+        if isinstance(now, dt.datetime):
+            now = now.isoformat()
+        return self._op("set_clock", now=now)
+
+    def reset_budget(self) -> dict:
+        return self._op("reset_budget")
+
+    def stats(self) -> dict:
+        """requests, graphql_requests, complexity_used, errors_returned, rate_limited, ..."""
+        return self._op("stats")

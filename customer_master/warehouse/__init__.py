@@ -1,0 +1,8 @@
+"""Raw landing into the SQL warehouse (DuckDB by default, SQL Server in production); no dagster here.
+
+- `base`: the interface (`Warehouse`, `BoardLoad`, `RunInfo`, ...).
+- `tables`: table specs and DDL for both engines; `sql`: every statement, per engine.
+- `validation`: the pure staging checks; `arrow`: columnar pages -> Arrow tables.
+- `loader`: the engine-neutral staging -> validate -> swap; `duckdb` / `sqlserver`: the engines.
+- `factory.open_warehouse`: pick one by name (SQL Server's driver is imported only when chosen).
+"""
