@@ -38,11 +38,11 @@ TARGETS = {"extraction_share_of_latency_limit": 0.8, "parse_items_per_s": 50_000
 
 def run_scenario(orders: int, latency_ms: int) -> dict:
     """Runs in a child process; every number is measured here."""
-    from customer_master.demo import sandbox_process
     from customer_master.monday import MondayClient, parse_items
     from customer_master.monday.extract import _raw_pages
     from customer_master.monday.queries import ITEMS_FIRST_PAGE_QUERY, ITEMS_NEXT_PAGE_QUERY
     from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
+    from customer_master.sandbox.process import sandbox_process
     from customer_master.warehouse.base import RunInfo
     from customer_master.warehouse.duckdb import DuckDBWarehouse
     from customer_master.warehouse.landing import land_board

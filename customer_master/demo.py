@@ -10,44 +10,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-SANDBOX_START_TIMEOUT_SECONDS = 60
+from customer_master.sandbox.process import sandbox_process
 
-
-@contextmanager
-def sandbox_process(orders: int, seed: int, latency_ms: int = 0) -> Iterator[str]:
-    """The sandbox as a separate process on a free loopback port; yields its API URL."""
-    cmd = [
-        sys.executable, "-m", "customer_master.sandbox", "serve",
-        "--host", "127.0.0.1", "--port", "0",
-        "--orders", str(orders), "--seed", str(seed), "--latency-ms", str(latency_ms),
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        yield _wait_for_listening_line(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_for_listening_line(proc: subprocess.Popen) -> str:
-    deadline = time.monotonic() + SANDBOX_START_TIMEOUT_SECONDS
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the sandbox exited before it was ready (exit code {proc.poll()})")
-        if "listening on" in line:
-            return line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError(f"the sandbox did not start within {SANDBOX_START_TIMEOUT_SECONDS} s")
+# A little of the dirt real boards have, so the quarantine path shows up in the summary.
+DEMO_MALFORMED_RATE = 0.002
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MONDAY_API_TOKEN", "sandbox-token")
-    with sandbox_process(args.orders, args.seed) as url:
+    with sandbox_process(args.orders, args.seed, malformed_rate=DEMO_MALFORMED_RATE) as url:
         # Settings are read when the definitions load, so point them at this sandbox first.
         os.environ["MONDAY_API_URL"] = url
         print(f"sandbox: {url} ({args.orders} orders, seed {args.seed})")
@@ -71,13 +39,26 @@ def _run_and_report(partition: str) -> int:
     import dagster as dg
 
     from customer_master.definitions import defs
+    from customer_master.defs.monday.assets import monday_board_assets
     from customer_master.settings import get_settings
     from customer_master.warehouse.factory import open_warehouse
 
     started = time.perf_counter()
     job = defs().resolve_job_def("monday_ingestion_job")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(partition_key=partition, instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=partition,
+            instance=instance,
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+                # The demo's sandbox is a fresh workspace each time: pull it whole, not incrementally.
+                "ops": {
+                    asset.key.to_python_identifier(): {"config": {"mode": "full"}}
+                    for asset in monday_board_assets
+                },
+            },
+            raise_on_error=False,
+        )
     seconds = time.perf_counter() - started
 
     status = "SUCCESS" if result.success else "FAILED"

@@ -91,8 +91,7 @@ def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool 
         out.append(f"{RULE_DUPLICATE_ITEMS}: {c.duplicate_item_ids} item id(s) appear more than once")
     if c.items_missing_required:
         out.append(
-            f"{RULE_ITEM_REQUIRED}: {c.items_missing_required} item row(s) lack board_id, item_id "
-            "or state"
+            f"{RULE_ITEM_REQUIRED}: {c.items_missing_required} item row(s) lack board_id, item_id or state"
         )
     if c.values_missing_required:
         out.append(
