@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def run_scenario(orders: int, latency_ms: int) -> dict:
     from customer_master.monday import MondayClient, parse_items
     from customer_master.monday.extract import _raw_pages
     from customer_master.monday.queries import ITEMS_FIRST_PAGE_QUERY, ITEMS_NEXT_PAGE_QUERY
-    from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
+    from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN, SandboxControl
     from customer_master.sandbox.process import sandbox_process
     from customer_master.warehouse.base import RunInfo
     from customer_master.warehouse.duckdb import DuckDBWarehouse
@@ -49,7 +50,9 @@ def run_scenario(orders: int, latency_ms: int) -> dict:
 
     result: dict = {"orders": orders, "latency_ms": latency_ms}
     with sandbox_process(orders, seed=42, latency_ms=latency_ms) as url:
+        control = SandboxControl(url.removesuffix("/v2"))
         with MondayClient(url, SANDBOX_TOKEN, timeout=120) as client:
+            before = control.stats()
             # 1. extraction only: the orders board's cursor chain, JSON decoded, no parsing.
             sample: list[dict] = []
             items = 0
@@ -62,21 +65,36 @@ def run_scenario(orders: int, latency_ms: int) -> dict:
                 if len(sample) < PARSE_SAMPLE_ITEMS:
                     sample.extend(raw_items)
             seconds = time.perf_counter() - started
+            after = control.stats()
+            requests = after["graphql_requests"] - before["graphql_requests"]
+            processing_ms = (after["processing_us"] - before["processing_us"]) / 1000 / max(requests, 1)
+            rate = items / seconds
+            # The strict limit counts only the added latency; a real round trip also includes the
+            # server's own processing (the sandbox reports it), so both shares are reported.
             limit = PAGE_ITEMS / (latency_ms / 1000) if latency_ms else None
+            round_trip_limit = PAGE_ITEMS / ((latency_ms + processing_ms) / 1000)
             result["extraction"] = {
-                "items": items, "seconds": round(seconds, 3), "items_per_s": round(items / seconds),
+                "items": items, "requests": requests, "seconds": round(seconds, 3),
+                "items_per_s": round(rate),
+                "sandbox_processing_ms_per_request": round(processing_ms, 2),
                 "latency_limit_items_per_s": round(limit) if limit else None,
-                "share_of_latency_limit": round(items / seconds / limit, 3) if limit else None,
+                "share_of_latency_limit": round(rate / limit, 3) if limit else None,
+                "round_trip_limit_items_per_s": round(round_trip_limit),
+                "share_of_round_trip_limit": round(rate / round_trip_limit, 3),
             }  # fmt: skip
 
-        # 2. parsing only, on raw pages in memory.
+        # 2. parsing only, on raw pages in memory. In the pipeline the heap holds one page at a
+        # time; here it holds the whole sample, which every garbage-collector pass would rescan.
         pages = [sample[i : i + PAGE_ITEMS] for i in range(0, len(sample), PAGE_ITEMS)]
+        gc.collect()
+        gc.freeze()
         started = time.perf_counter()
         parsed_values = sum(parse_items(BOARD_IDS["orders"], page).value_count for page in pages)
         seconds = time.perf_counter() - started
         result["parse"] = {"items": len(sample), "values": parsed_values, "seconds": round(seconds, 3),
                            "items_per_s": round(len(sample) / seconds)}  # fmt: skip
         del sample, pages
+        gc.unfreeze()
 
         # 3. + 4. end to end into a fresh DuckDB, timing the loader's own calls on the way.
         with tempfile.TemporaryDirectory() as tmp:
@@ -92,8 +110,13 @@ def run_scenario(orders: int, latency_ms: int) -> dict:
                 ]  # fmt: skip
             seconds = time.perf_counter() - started
         rows = sum(r.result.values_loaded for r in reports)
-        result["load"] = {"rows": rows, "seconds": round(warehouse.seconds, 3),
-                          "rows_per_s": round(rows / warehouse.seconds)}  # fmt: skip
+        orders_rows = reports[list(BOARD_IDS).index("orders")].result.values_loaded
+        orders_seconds = warehouse.seconds_by_board[BOARD_IDS["orders"]]
+        result["load"] = {
+            "rows": rows, "seconds": round(warehouse.seconds, 3),
+            "rows_per_s": round(rows / warehouse.seconds),
+            "orders_board_rows": orders_rows, "orders_board_rows_per_s": round(orders_rows / orders_seconds),
+        }  # fmt: skip
         result["end_to_end"] = {
             "items": sum(r.result.items_loaded for r in reports), "column_values": rows,
             "quarantined": sum(r.result.quarantined for r in reports),
@@ -108,18 +131,22 @@ class _TimedWarehouse:
 
     def __init__(self, inner):
         self._inner = inner
-        self.seconds = 0.0
+        self.seconds_by_board: dict[str, float] = {}
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seconds_by_board.values())
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
 
-    def begin_board_load(self, *args, **kwargs):
-        return _TimedLoad(self, self._inner.begin_board_load(*args, **kwargs))
+    def begin_board_load(self, board, **kwargs):
+        return _TimedLoad(self, board.id, self._inner.begin_board_load(board, **kwargs))
 
 
 class _TimedLoad:
-    def __init__(self, owner: _TimedWarehouse, inner):
-        self._owner, self._inner = owner, inner
+    def __init__(self, owner: _TimedWarehouse, board_id: str, inner):
+        self._owner, self._board_id, self._inner = owner, board_id, inner
 
     def __enter__(self):
         self._inner.__enter__()
@@ -133,7 +160,9 @@ class _TimedLoad:
         try:
             return fn(*args)
         finally:
-            self._owner.seconds += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            by_board = self._owner.seconds_by_board
+            by_board[self._board_id] = by_board.get(self._board_id, 0.0) + spent
 
     def add_page(self, page):
         return self._timed(self._inner.add_page, page)
@@ -146,28 +175,37 @@ class _TimedLoad:
 
 
 def _verdicts(results: list[dict]) -> dict[str, bool]:
+    """Every reading of every target, so a partial pass is visible rather than averaged away."""
     slow = [r for r in results if r["latency_ms"] == 150]
     at_100k = [r for r in results if r["orders"] == 100_000]
+    share = TARGETS["extraction_share_of_latency_limit"]
     return {
-        "extraction_at_150ms": all(r["extraction"]["share_of_latency_limit"] >= 0.8 for r in slow),
+        "extraction_at_150ms_vs_added_latency": all(
+            r["extraction"]["share_of_latency_limit"] >= share for r in slow
+        ),
+        "extraction_at_150ms_vs_round_trip": all(
+            r["extraction"]["share_of_round_trip_limit"] >= share for r in slow
+        ),
         "parse": all(r["parse"]["items_per_s"] >= TARGETS["parse_items_per_s"] for r in results),
-        "load": all(r["load"]["rows_per_s"] >= TARGETS["load_rows_per_s"] for r in results),
+        "load_every_scenario": all(r["load"]["rows_per_s"] >= TARGETS["load_rows_per_s"] for r in results),
+        "load_at_100k": all(r["load"]["rows_per_s"] >= TARGETS["load_rows_per_s"] for r in at_100k),
         "peak_rss_at_100k": all(r["peak_rss_mib"] < TARGETS["peak_rss_mib_at_100k"] for r in at_100k),
     }
 
 
 def _table(results: list[dict]) -> str:
     lines = [
-        "| orders | latency | extraction items/s (share of limit) | parse items/s | load rows/s | "
-        "end-to-end s | peak RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| orders | added latency | extraction items/s | share of 500/latency | share of 500/round trip | "
+        "parse items/s | load rows/s (orders board) | end-to-end s | peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        ext = r["extraction"]
-        share = f" ({ext['share_of_latency_limit']:.0%})" if ext["share_of_latency_limit"] else ""
+        ext, load = r["extraction"], r["load"]
+        strict = f"{ext['share_of_latency_limit']:.0%}" if ext["share_of_latency_limit"] else "-"
         lines.append(
-            f"| {r['orders']:,} | {r['latency_ms']} ms | {ext['items_per_s']:,}{share} | "
-            f"{r['parse']['items_per_s']:,} | {r['load']['rows_per_s']:,} | "
+            f"| {r['orders']:,} | {r['latency_ms']} ms | {ext['items_per_s']:,} | {strict} | "
+            f"{ext['share_of_round_trip_limit']:.0%} | {r['parse']['items_per_s']:,} | "
+            f"{load['rows_per_s']:,} ({load['orders_board_rows_per_s']:,}) | "
             f"{r['end_to_end']['seconds']:.1f} | {r['peak_rss_mib']:.0f} |"
         )
     return "\n".join(lines)
@@ -198,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(child.stdout.strip().splitlines()[-1])
         results.append(result)
         ext, parse, load, e2e = result["extraction"], result["parse"], result["load"], result["end_to_end"]
-        share = f" ({ext['share_of_latency_limit']:.0%} of the latency limit)" if latency else ""
+        share = (
+            f" ({ext['share_of_latency_limit']:.0%} of 500/latency, "
+            f"{ext['share_of_round_trip_limit']:.0%} of 500/round trip)"
+            if latency
+            else ""
+        )
         print(
             f"  extraction {ext['items_per_s']:,} items/s{share}; parse {parse['items_per_s']:,} items/s; "
             f"load {load['rows_per_s']:,} rows/s; end to end {e2e['seconds']:.1f} s; "

@@ -14,6 +14,7 @@ from typing import Literal
 
 from customer_master.monday import MondayClient, incremental_since, reconcile
 from customer_master.monday.models import ExtractMode
+from customer_master.monday.prefetch import prefetched
 from customer_master.warehouse.base import LoadResult, RunInfo, RunLogEntry, SyncState, Warehouse
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,8 @@ def _land(
 
     with warehouse.begin_board_load(board, mode=extract_mode, since=since, run=run) as load:
         pulled: set[str] = set()
-        for page in client.iter_item_pages(board, since=since):
+        # The next page is fetched and parsed while this one is staged.
+        for page in prefetched(client.iter_item_pages(board, since=since), name=f"monday-{board_id}"):
             load.add_page(page)
             pulled.update(page.items["item_id"])
         # A full pull sees every active item; an incremental one only the changed ones, so it
