@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -99,6 +100,7 @@ class MondayClient:
         self.page_limit = page_limit
         self.max_cursor_restarts = max_cursor_restarts
         self.stats = ExtractStats()
+        self._stats_lock = threading.Lock()
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
@@ -142,6 +144,7 @@ class MondayClient:
         board_id: str | None = None,
         purpose: str = "query",
         allow_partial: bool = False,
+        on_body: Callable[[bytes], None] | None = None,
     ) -> dict[str, Any]:
         """Run one GraphQL query and return its `data`, retrying what is worth retrying.
 
@@ -149,6 +152,8 @@ class MondayClient:
         `allow_partial=True` returns data even when some *fields* failed (query/permission errors
         with a path); by default any error in `errors[]` raises, because partial item data would
         silently lose rows. Errors confined to the injected `complexity` field are always tolerated.
+        `on_body` sees each HTTP 200 body before it is decoded (the page reader peeks at the next
+        cursor there). It may be called from several threads at once, like the rest of `execute`.
         """
         query = with_complexity(query)
         board = str(board_id) if board_id is not None else None
@@ -158,7 +163,12 @@ class MondayClient:
             self._pace(purpose, board)
             try:
                 return self._send_once(
-                    query, variables, board_id=board, purpose=purpose, allow_partial=allow_partial
+                    query,
+                    variables,
+                    board_id=board,
+                    purpose=purpose,
+                    allow_partial=allow_partial,
+                    on_body=on_body,
                 )
             except MondayError as exc:
                 if not exc.retryable or attempt >= self.max_attempts:
@@ -176,7 +186,7 @@ class MondayClient:
                 log.warning(
                     "attempt %d/%d failed, retrying in %.2f s: %s", attempt, self.max_attempts, delay, exc
                 )
-                self.stats.retries += 1
+                self._count("retries", 1)
                 if isinstance(exc, MondayRateLimitError):
                     self._pacer.forget()
                 self._wait(delay)
@@ -193,10 +203,16 @@ class MondayClient:
             self._wait(delay)
             self._pacer.forget()
 
+    def _count(self, counter: str, amount: float) -> None:
+        # Page reads overlap (extract.py requests the next page while this one decodes), so
+        # counters are updated under a lock: `+=` on an attribute is not atomic across threads.
+        with self._stats_lock:
+            setattr(self.stats, counter, getattr(self.stats, counter) + amount)
+
     def _wait(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        self.stats.seconds_waiting += seconds
+        self._count("seconds_waiting", seconds)
         self._sleep(seconds)
 
     def _send_once(
@@ -207,9 +223,10 @@ class MondayClient:
         board_id: str | None,
         purpose: str,
         allow_partial: bool,
+        on_body: Callable[[bytes], None] | None = None,
     ) -> dict[str, Any]:
         content = orjson.dumps({"query": query, "variables": dict(variables or {})})
-        self.stats.api_calls += 1
+        self._count("api_calls", 1)
         started = time.perf_counter()
         failure: MondayError | None = None
         # httpx exceptions are not chained into ours: their request objects carry the headers.
@@ -232,6 +249,8 @@ class MondayClient:
         if failure is not None:
             raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if on_body is not None and response.status_code == 200:
+            on_body(response.content)
         return self._handle(
             response, board_id=board_id, purpose=purpose, allow_partial=allow_partial, elapsed_ms=elapsed_ms
         )
@@ -291,7 +310,7 @@ class MondayClient:
 
         snapshot = ComplexitySnapshot.from_data(data)
         if snapshot is not None:
-            self.stats.complexity_used += snapshot.query
+            self._count("complexity_used", snapshot.query)
             self._pacer.observe(snapshot, purpose=purpose, now=self._clock())
         if log.isEnabledFor(logging.DEBUG):
             log.debug(

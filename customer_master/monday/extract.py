@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from customer_master.monday.columns import parse_items
 from customer_master.monday.errors import CursorExpiredError, MondayNotFoundError, MondayServerError
@@ -152,6 +156,28 @@ def _next_page(data: Mapping[str, Any], board_id: str, purpose: str) -> Mapping[
     return page
 
 
+# GraphQL answers fields in the order they were selected, and the page queries select `cursor`
+# before `items` (and `complexity` has no cursor), so the first "cursor" in a body is the page's.
+_CURSOR_FIELD = re.compile(rb'"cursor"\s*:\s*(null|"(?:[^"\\]|\\.)*")')
+_CURSOR_PEEK_BYTES = 4096
+
+
+def peek_cursor(body: bytes) -> str | None:
+    """The page cursor read straight from a raw response body, before it is decoded.
+
+    Returns None when there is none (last page, or an error body); the decoded page stays the
+    authority, this only lets the next request start early.
+    """
+    match = _CURSOR_FIELD.search(body, 0, _CURSOR_PEEK_BYTES)
+    if match is None or match.group(1) == b"null":
+        return None
+    try:
+        cursor = orjson.loads(match.group(1))
+    except orjson.JSONDecodeError:
+        return None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
 def _raw_pages(
     client: MondayClient,
     board_id: str,
@@ -161,24 +187,49 @@ def _raw_pages(
     purposes: tuple[str, str],
     query_params: Mapping[str, Any] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Raw `items` lists of one cursor chain: items_page nested in boards, then next_items_page."""
+    """Raw `items` lists of one cursor chain: items_page nested in boards, then next_items_page.
+
+    A chain is sequential: page N+1 needs page N's cursor. To keep the round trips back to back,
+    the cursor is peeked from each raw body and the next request sent (on a worker thread) while
+    the current body is still being decoded and handed on. A request sent ahead is only used if
+    the decoded page carries the same cursor; otherwise the page is requested again as usual.
+    """
     limit = client.page_limit
     first_purpose, next_purpose = purposes
     variables: dict[str, Any] = {"board_ids": [board_id], "limit": limit}
     if query_params is not None:
         variables["query_params"] = dict(query_params)
-    data = client.execute(first_query, variables, board_id=board_id, purpose=first_purpose)
-    page = _first_page(data, board_id, first_purpose)
-    while True:
-        items = page.get("items") or []
-        cursor = page.get("cursor")
-        yield items
-        if not cursor:
-            return
+    ahead: dict[str, Future] = {}
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"monday-{board_id}") as workers:
+
+        def fetch_next(cursor: str) -> dict[str, Any]:
+            return client.execute(
+                next_query,
+                {"cursor": cursor, "limit": limit},
+                board_id=board_id,
+                purpose=next_purpose,
+                on_body=request_ahead,
+            )
+
+        def request_ahead(body: bytes) -> None:
+            cursor = peek_cursor(body)
+            if cursor is not None and cursor not in ahead:
+                ahead[cursor] = workers.submit(fetch_next, cursor)
+
         data = client.execute(
-            next_query, {"cursor": cursor, "limit": limit}, board_id=board_id, purpose=next_purpose
+            first_query, variables, board_id=board_id, purpose=first_purpose, on_body=request_ahead
         )
-        page = _next_page(data, board_id, next_purpose)
+        page = _first_page(data, board_id, first_purpose)
+        while True:
+            items = page.get("items") or []
+            cursor = page.get("cursor")
+            yield items
+            if not cursor:
+                return
+            pending = ahead.pop(cursor, None)
+            data = pending.result() if pending is not None else fetch_next(cursor)
+            page = _next_page(data, board_id, next_purpose)
 
 
 def _restart_or_raise(client: MondayClient, exc: CursorExpiredError, restarts: int, board_id: str) -> None:

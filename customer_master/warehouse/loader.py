@@ -291,10 +291,16 @@ class StagedBoardLoad:
             return
         s = self.warehouse._open_session()
         try:
-            self.warehouse._ensure(s)
+            if not self.warehouse._ensured:
+                self.warehouse._ensure(s)
+            # One transaction for the staging DDL: one commit (one log flush) instead of one each.
+            s.execute(BEGIN)
             for sql in self._st.begin_load(self.board.id):
                 s.execute(sql)
+            s.execute(COMMIT)
         except BaseException:
+            with contextlib.suppress(Exception):
+                s.execute(self._st.rollback)
             s.close()
             raise
         self._session = s
@@ -411,6 +417,9 @@ class StagedBoardLoad:
             s.execute(BEGIN)
             try:
                 changed = self._swap(s, counts, max_updated, changes)
+                # Staging goes in the same transaction: it is gone exactly when the swap lands.
+                for sql in self._st.drop_staging(self.board.id):
+                    s.execute(sql)
                 s.execute(COMMIT)
             except BaseException:
                 with contextlib.suppress(Exception):  # the original error is what matters
@@ -421,11 +430,7 @@ class StagedBoardLoad:
             raise
         self._status = "committed"
         self._session = None
-        try:
-            for sql in self._st.drop_staging(self.board.id):
-                s.execute(sql)
-        finally:
-            s.close()
+        s.close()
         return LoadResult(
             board_id=self.board.id,
             mode=self.mode,
