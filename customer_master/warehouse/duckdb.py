@@ -2,8 +2,9 @@
 
 DuckDB allows one writer process per file and Dagster and dbt share it, so a connection is opened
 per operation (or per board load) and closed right after; the Dagster `warehouse` pool keeps the
-writers in line. Pages are appended to `staging.<table>__b<board>` as Arrow tables
-(`INSERT INTO staging... SELECT * FROM <arrow>`), which is what makes landing fast.
+writers in line. Pages are appended as Arrow tables to the load connection's TEMP tables
+`temp.main.<table>__b<board>` (`INSERT INTO ... SELECT * FROM <arrow>`): staging is never written to
+the file's log, so the only commit that costs is the swap's, and a killed load leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class DuckDBSession:
 
 
 class DuckDBWarehouse(SqlWarehouse):
-    """Raw landing into a DuckDB file (production tables in `main`, staging in `staging`)."""
+    """Raw landing into a DuckDB file (production tables in `main`, staging in TEMP tables)."""
 
     def __init__(
         self,

@@ -55,6 +55,7 @@ from customer_master.warehouse.tables import (
     STAGING_CHANGES,
     STAGING_ITEMS,
     STAGING_QUARANTINE,
+    STAGING_TABLES,
     STAGING_VALUES,
     TABLES_BY_NAME,
     TableSpec,
@@ -223,7 +224,7 @@ class SqlWarehouse(ABC):
             }
 
     def staging_tables(self) -> list[str]:
-        """Tables currently in the staging schema (empty unless a load is running or was killed)."""
+        """Tables in the staging schema: SQL Server loads running or killed (DuckDB stages in TEMP)."""
         with self.session() as s:
             rows = s.query(self.statements.list_staging_tables(), [self.statements.staging_schema])
         return sorted(str(r[0]) for r in rows)
@@ -396,6 +397,18 @@ class StagedBoardLoad:
             with contextlib.suppress(Exception):  # the original error is what matters
                 s.execute(self._st.rollback)
             raise
+
+    def staged_rows(self) -> dict[str, int]:
+        """Rows this load has written to staging so far, per staging table (buffered pages not yet
+        written are not counted). Only the load's own connection can see DuckDB's TEMP staging."""
+        s = self._open_session()
+        if self._pending is not None:  # the connection is the writer's until its batch is in
+            self._pending.result()
+            self._pending = None
+        return {
+            spec.name: int(s.query(self._st.count_staging(spec, self.board.id))[0][0])
+            for spec in STAGING_TABLES
+        }
 
     def set_state_changes(self, changes: list[ItemStateChange]) -> None:
         self._open_session()

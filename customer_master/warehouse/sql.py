@@ -36,6 +36,7 @@ from customer_master.warehouse.tables import (
     TableSpec,
     quote,
     render_add_column,
+    render_columns,
     render_create_index,
     render_create_table,
     render_type,
@@ -71,8 +72,18 @@ class Statements:
     def ref(self, spec: TableSpec) -> str:
         return f"{quote(self.schema_of(spec))}.{quote(spec.name)}"
 
+    @property
+    def stages_in_temp(self) -> bool:
+        """DuckDB stages in the load connection's TEMP tables: they are never written to the log
+        (the commits that remain are the swap's), and a killed process leaves nothing behind.
+        SQL Server stages in a real schema, which a later load clears."""
+        return self.engine == "duckdb"
+
     def staging_ref(self, spec: TableSpec, board_id: str) -> str:
-        return f"{quote(self.staging_schema)}.{quote(staging_name(spec, board_id))}"
+        name = quote(staging_name(spec, board_id))
+        if self.stages_in_temp:
+            return f'"temp"."main".{name}'
+        return f"{quote(self.staging_schema)}.{name}"
 
     def typ(self, col: Col) -> str:
         return render_type(col.type, self.engine)
@@ -91,7 +102,8 @@ class Statements:
 
     # --- DDL ----------------------------------------------------------------------------------------
     def schemas(self) -> list[str]:
-        return list(dict.fromkeys([self.raw_schema, self.ops_schema, self.staging_schema]))
+        staging = [] if self.stages_in_temp else [self.staging_schema]
+        return list(dict.fromkeys([self.raw_schema, self.ops_schema, *staging]))
 
     def schema_exists(self) -> str:
         """params: schema name -> a count (0 or more)."""
@@ -134,6 +146,10 @@ class Statements:
 
     def create_staging(self, spec: TableSpec, board_id: str) -> str:
         name = staging_name(spec, board_id)
+        if self.stages_in_temp:
+            staged = TableSpec(name, "staging", spec.columns)
+            columns = render_columns(staged, self.engine)
+            return f"CREATE TEMP TABLE {self.staging_ref(spec, board_id)} ({columns})"
         return render_create_table(
             TableSpec(name, "staging", spec.columns), self.staging_schema, self.engine, if_not_exists=False
         )
@@ -325,6 +341,9 @@ class Statements:
         """params: board_id, 'active'."""
         return f'SELECT "item_id" FROM {self.ref(RAW_ITEMS)} WHERE "board_id" = ? AND "state" = ?'
 
+    def count_staging(self, spec: TableSpec, board_id: str) -> str:
+        return f"SELECT COUNT(*) FROM {self.staging_ref(spec, board_id)}"
+
     def list_staging_tables(self) -> str:
         """params: staging schema."""
         return "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?"
@@ -392,4 +411,6 @@ class Statements:
         s["insert_run_log"] = self.insert_run_log()
         s["active_item_ids"] = self.active_item_ids()
         s["list_staging_tables"] = self.list_staging_tables()
+        for spec in STAGING_TABLES:
+            s[f"count_staging:{spec.name}"] = self.count_staging(spec, board_id)
         return s
