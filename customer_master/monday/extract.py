@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,7 @@ def _next_page(data: Mapping[str, Any], board_id: str, purpose: str) -> Mapping[
 # before `items` (and `complexity` has no cursor), so the first "cursor" in a body is the page's.
 _CURSOR_FIELD = re.compile(rb'"cursor"\s*:\s*(null|"(?:[^"\\]|\\.)*")')
 _CURSOR_PEEK_BYTES = 4096
+_HAND_OVER_SECONDS = 0.001
 
 
 def peek_cursor(body: bytes) -> str | None:
@@ -216,6 +218,9 @@ def _raw_pages(
             cursor = peek_cursor(body)
             if cursor is not None and cursor not in ahead:
                 ahead[cursor] = workers.submit(fetch_next, cursor)
+                # Step aside for a moment: JSON decoding holds the interpreter lock throughout, so
+                # without this the worker could not send its request until this page is decoded.
+                time.sleep(_HAND_OVER_SECONDS)
 
         data = client.execute(
             first_query, variables, board_id=board_id, purpose=first_purpose, on_body=request_ahead
