@@ -250,6 +250,11 @@ class MondayClient:
             raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
         if on_body is not None and response.status_code == 200:
+            # The hook may send the next request before this body is decoded: pace it on this
+            # response's complexity, read from the head of the body.
+            snapshot = ComplexitySnapshot.from_body_head(response.content)
+            if snapshot is not None:
+                self._pacer.observe(snapshot, purpose=purpose, now=self._clock())
             on_body(response.content)
         return self._handle(
             response, board_id=board_id, purpose=purpose, allow_partial=allow_partial, elapsed_ms=elapsed_ms

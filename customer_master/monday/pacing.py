@@ -9,12 +9,17 @@ Estuary's connector and monday's own SDK do, instead of running into a 429.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 # Monday's complexity window is one minute; a reset further away than this is not believed.
 MAX_PACING_SLEEP_SECONDS = 61.0
+_COMPLEXITY_FIELD = re.compile(rb'"complexity"\s*:\s*(\{[^{}]*\})')
+_COMPLEXITY_PEEK_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,21 @@ class ComplexitySnapshot:
                 reset_in_x_seconds=float(raw["reset_in_x_seconds"]),
             )
         except (KeyError, TypeError, ValueError):
+            return None
+
+    @classmethod
+    def from_body_head(cls, body: bytes) -> ComplexitySnapshot | None:
+        """Read `complexity` from the head of a raw response, before the body is decoded.
+
+        Every query selects `complexity` first, and GraphQL answers in selection order, so it is
+        at the very start. A request sent ahead of decoding is paced on this, not on stale numbers.
+        """
+        match = _COMPLEXITY_FIELD.search(body, 0, _COMPLEXITY_PEEK_BYTES)
+        if match is None:
+            return None
+        try:
+            return cls.from_data({"complexity": orjson.loads(match.group(1))})
+        except orjson.JSONDecodeError:
             return None
 
 

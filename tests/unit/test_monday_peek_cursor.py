@@ -1,4 +1,4 @@
-"""`peek_cursor`: the next page's cursor read from a raw body so the next request can start early."""
+"""Reading a raw page body ahead of decoding: the next cursor and the complexity object."""
 
 from __future__ import annotations
 
@@ -40,3 +40,17 @@ def test_a_cursor_field_inside_item_data_far_into_the_body_is_not_taken():
     padding = [{"id": str(i), "name": "x" * 100} for i in range(100)]
     body = orjson.dumps({"data": {"next_items_page": {"items": padding, "cursor": "late"}}})
     assert peek_cursor(body) is None
+
+
+def test_the_complexity_object_is_read_from_the_head_of_a_body():
+    from customer_master.monday.pacing import ComplexitySnapshot
+
+    body = _body({"cursor": "abc", "items": []})
+    body = body.replace(
+        b'"before":10,"query":5,"after":5', b'"before":10,"query":5,"after":5,"reset_in_x_seconds":42'
+    )
+    snapshot = ComplexitySnapshot.from_body_head(body)
+    assert snapshot == ComplexitySnapshot(before=10, query=5, after=5, reset_in_x_seconds=42.0)
+    assert (
+        ComplexitySnapshot.from_body_head(b'{"errors":[{"message":"Complexity budget exhausted"}]}') is None
+    )
