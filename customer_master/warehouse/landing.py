@@ -77,27 +77,23 @@ def land_board(
     overlap_days: int = 1,
 ) -> LandingReport:
     """Pull `board_id` and swap it into the raw tables; the run log records success and failure."""
-    started = time.perf_counter()
-    calls_before, complexity_before = client.stats.api_calls, client.stats.complexity_used
+    before = _counters(client)
     try:
-        report = _land(client, warehouse, board_id, run=run, mode=mode, overlap_days=overlap_days)
+        report = _land(
+            client, warehouse, board_id, run=run, mode=mode, overlap_days=overlap_days, before=before
+        )
     except Exception as exc:
-        warehouse.record_run(
-            _run_entry(run, "failed", client, calls_before, complexity_before, message=_short(exc))
-        )
+        warehouse.record_run(_run_entry(run, "failed", _spent(before, client), message=_short(exc)))
         raise
-    warehouse.record_run(
-        _run_entry(
-            run,
-            "success",
-            client,
-            calls_before,
-            complexity_before,
-            records=report.result.items_loaded,
-            errors=report.result.quarantined,
-        )
+    entry = _run_entry(
+        run,
+        "success",
+        _spent(before, client),
+        records=report.result.items_loaded,
+        errors=report.result.quarantined,
     )
-    log.info("landed board %s in %.1f s: %s", board_id, time.perf_counter() - started, report.as_metadata())
+    warehouse.record_run(entry)
+    log.info("landed board %s: %s", board_id, report.as_metadata())
     return report
 
 
@@ -109,9 +105,9 @@ def _land(
     run: RunInfo,
     mode: RequestedMode,
     overlap_days: int,
+    before: dict[str, int],
 ) -> LandingReport:
     started = time.perf_counter()
-    stats_before = _stats_snapshot(client)
     board = client.get_board(board_id)
     extract_mode, since = choose_mode(mode, warehouse.sync_state(board_id), overlap_days)
     known_active = warehouse.active_item_ids(board_id)
@@ -125,20 +121,20 @@ def _land(
         # A full pull sees every active item; an incremental one only the changed ones, so it
         # needs a cheap id scan to notice items that were archived or deleted since last time.
         active_now = pulled if extract_mode == "full" else client.active_item_ids(board_id)
-        load.set_state_changes(reconcile(known_active, active_now, client))
+        load.set_state_changes(reconcile(known_active, active_now, client, board_id=board.id))
         result = load.commit(client.stats)
 
-    stats = _stats_delta(stats_before, client)
+    spent = _spent(before, client)
     return LandingReport(
         board_id=board.id,
         board_name=board.name,
         mode=extract_mode,
         since=since,
         result=result,
-        api_calls=stats["api_calls"],
-        complexity_used=stats["complexity_used"],
-        retries=stats["retries"],
-        cursor_restarts=stats["cursor_restarts"],
+        api_calls=spent["api_calls"],
+        complexity_used=spent["complexity_used"],
+        retries=spent["retries"],
+        cursor_restarts=spent["cursor_restarts"],
         seconds=time.perf_counter() - started,
     )
 
@@ -146,20 +142,19 @@ def _land(
 _COUNTERS = ("api_calls", "complexity_used", "retries", "cursor_restarts")
 
 
-def _stats_snapshot(client: MondayClient) -> dict[str, int]:
+def _counters(client: MondayClient) -> dict[str, int]:
     return {name: getattr(client.stats, name) for name in _COUNTERS}
 
 
-def _stats_delta(before: dict[str, int], client: MondayClient) -> dict[str, int]:
-    return {name: getattr(client.stats, name) - before[name] for name in _COUNTERS}
+def _spent(before: dict[str, int], client: MondayClient) -> dict[str, int]:
+    """What this landing cost: the client may be shared by several boards of one run."""
+    return {name: value - before[name] for name, value in _counters(client).items()}
 
 
 def _run_entry(
     run: RunInfo,
     status: str,
-    client: MondayClient,
-    calls_before: int,
-    complexity_before: int,
+    spent: dict[str, int],
     *,
     records: int = 0,
     errors: int = 0,
@@ -174,8 +169,8 @@ def _run_entry(
         status=status,
         records=records,
         errors=errors,
-        api_calls=client.stats.api_calls - calls_before,
-        complexity_used=client.stats.complexity_used - complexity_before,
+        api_calls=spent["api_calls"],
+        complexity_used=spent["complexity_used"],
         message=message,
     )
 
