@@ -213,10 +213,12 @@ def _table(results: list[dict]) -> str:
     ]
     for r in results:
         ext, load = r["extraction"], r["load"]
-        strict = f"{ext['share_of_latency_limit']:.0%}" if ext["share_of_latency_limit"] else "-"
+        # Shares of a latency limit mean something only when there is latency to be limited by.
+        strict = f"{ext['share_of_latency_limit']:.0%}" if r["latency_ms"] else "-"
+        round_trip = f"{ext['share_of_round_trip_limit']:.0%}" if r["latency_ms"] else "-"
         lines.append(
             f"| {r['orders']:,} | {r['latency_ms']} ms | {ext['items_per_s']:,} | {strict} | "
-            f"{ext['share_of_round_trip_limit']:.0%} | {r['parse']['items_per_s']:,} | "
+            f"{round_trip} | {r['parse']['items_per_s']:,} | "
             f"{load['rows_per_s']:,} | "
             f"{r['end_to_end']['seconds']:.1f} | {r['peak_rss_mib']:.0f} |"
         )
