@@ -10,7 +10,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export MONDAY_API_TOKEN ?= sandbox-token
 SANDBOX_PORT ?= 8765
 
-.PHONY: help setup demo test test-fast ui sandbox bench lock lint format system-deps clean
+.PHONY: help setup manifest demo test test-fast ui sandbox bench lock lint format system-deps clean
 
 help:
 	@echo "make demo    set up, start the sandbox, ingest every Monday board with Dagster, print a summary"
@@ -33,7 +33,18 @@ $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
-setup: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
+# dbt's manifest, which the Dagster code location loads; re-parsed whenever the dbt project changes.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs -prune \
+	-o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+$(MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --profiles-dir . --quiet
+	@touch $@
+
+manifest: $(MANIFEST)
+
+setup: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
 
 # Debian's unixODBC lets pyodbc load the Microsoft ODBC driver that ships in the mssql-python-odbc
 # wheel. Only the SQL Server path needs it; skipped quietly where apt-get is not available.

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # by at least a day so nothing falls between two runs.
     monday_overlap_days: int = Field(1, alias="MONDAY_OVERLAP_DAYS", ge=1)
 
+    # dbt target in dbt_project/profiles.yml (default: duckdb locally, sqlserver in prod)
+    dbt_target_override: Literal["duckdb", "sqlserver"] | None = Field(None, alias="DBT_TARGET")
+
     max_error_rate: float = Field(0.05, alias="CM_MAX_ERROR_RATE", ge=0, le=1)
     partition_start: dt.date = Field(dt.date(2026, 1, 1), alias="CM_PARTITION_START")
     timezone: str = Field("UTC", alias="CM_TIMEZONE")
@@ -67,6 +70,10 @@ class Settings(BaseSettings):
         if self.warehouse:
             return self.warehouse
         return "sqlserver" if self.env == "prod" else "duckdb"
+
+    @property
+    def dbt_target(self) -> str:
+        return self.dbt_target_override or self.warehouse_kind
 
     @property
     def warehouse_path(self) -> Path:
