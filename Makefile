@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# The venv's tools (dbt, dagster, dg) first, for every command and the processes they start.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The sandbox emulator's token; a real deployment sets MONDAY_API_TOKEN in the environment.
 export MONDAY_API_TOKEN ?= sandbox-token
 SANDBOX_PORT ?= 8765

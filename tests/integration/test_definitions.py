@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,15 @@ def test_definitions_are_loadable_and_wire_every_resource():
 
 
 def test_dg_check_defs_passes():
-    dg_cli = Path(sys.executable).with_name("dg")
+    venv_bin = Path(sys.executable).parent
+    # dg starts the code location in a process of its own, which finds dbt on PATH as a user's would.
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
-        [str(dg_cli), "check", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
+        [str(venv_bin / "dg"), "check", "defs"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
