@@ -1,0 +1,68 @@
+{#- One typed row per customer item of the Monday customers board (any state). -#}
+with
+{{ monday_pivot('customers', {
+    'status': 'text', 'region': 'text', 'tier': 'text', 'email': 'text', 'phone': 'text',
+    'address': 'text', 'city': 'text', 'country': 'text', 'delivery_days': 'text',
+    'delivery_window': 'text'
+}) }},
+
+cleaned as (
+    select
+        item_id,
+        board_id,
+        cast({{ wh_clean('name') }} as {{ wh_string(400) }}) as company,
+        state,
+        group_id,
+        created_at,
+        updated_at,
+        cast({{ wh_label_code('status') }} as {{ wh_string(100) }}) as status,
+        cast({{ wh_clean('region') }} as {{ wh_string(100) }}) as region,
+        cast({{ wh_label_code('tier') }} as {{ wh_string(100) }}) as tier,
+        cast(lower({{ wh_clean('email') }}) as {{ wh_string(320) }}) as email,
+        cast(replace({{ wh_clean('phone') }}, ' ', '') as {{ wh_string(100) }}) as phone,
+        cast({{ wh_clean('address') }} as {{ wh_string(1000) }}) as address,
+        cast({{ wh_clean('city') }} as {{ wh_string(200) }}) as city,
+        cast({{ wh_clean('country') }} as {{ wh_string(200) }}) as country,
+        cast(replace({{ wh_clean('delivery_days') }}, ' ', '') as {{ wh_string(100) }}) as delivery_days,
+        cast({{ wh_clean('delivery_window') }} as {{ wh_string(200) }}) as delivery_window_text,
+        replace({{ wh_clean('delivery_window') }}, ' ', '') as window_compact
+    from monday_items
+),
+
+parsed as (
+    select
+        cleaned.*,
+        case
+            when {{ wh_is_hhmm_range('window_compact') }}
+                then {{ wh_time('substring(window_compact, 1, 5)') }}
+        end as window_start_raw,
+        case
+            when {{ wh_is_hhmm_range('window_compact') }}
+                then {{ wh_time('substring(window_compact, 7, 5)') }}
+        end as window_end_raw
+    from cleaned
+)
+
+select
+    item_id,
+    board_id,
+    company,
+    state,
+    {{ wh_bool("state = 'active'") }} as is_active,
+    group_id,
+    created_at,
+    updated_at,
+    status,
+    region,
+    tier,
+    email,
+    {{ wh_bool('email is not null and ' ~ wh_is_email('email')) }} as email_is_valid,
+    phone,
+    address,
+    city,
+    country,
+    delivery_days,
+    delivery_window_text,
+    case when window_start_raw < window_end_raw then window_start_raw end as delivery_window_start,
+    case when window_start_raw < window_end_raw then window_end_raw end as delivery_window_end
+from parsed

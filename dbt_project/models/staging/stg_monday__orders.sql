@@ -1,0 +1,29 @@
+{#- One typed row per order item of the Monday orders board (any state). -#}
+with
+{{ monday_pivot('orders', {
+    'order_number': 'text', 'customer': 'text', 'status': 'text', 'priority': 'text',
+    'quantity': 'number', 'requested_date': 'date', 'promised_date': 'date', 'product': 'text',
+    'production_start': 'date', 'production_end': 'date', 'rush_approved': 'bool'
+}) }}
+
+select
+    item_id,
+    board_id,
+    cast({{ wh_clean('name') }} as {{ wh_string(400) }}) as name,
+    state,
+    {{ wh_bool("state = 'active'") }} as is_active,
+    group_id,
+    created_at,
+    updated_at,
+    cast(upper({{ wh_clean('order_number') }}) as {{ wh_string(100) }}) as order_number,
+    cast({{ wh_json_text('customer', "'$[0]'") }} as {{ wh_string(128) }}) as customer_item_id,
+    cast({{ wh_label_code('status') }} as {{ wh_string(100) }}) as status,
+    cast({{ wh_label_code('priority') }} as {{ wh_string(100) }}) as priority,
+    quantity,
+    requested_date,
+    promised_date,
+    cast({{ wh_clean('product') }} as {{ wh_string(200) }}) as product,
+    production_start,
+    production_end,
+    {{ wh_bool('rush_approved = 1') }} as rush_approved
+from monday_items

@@ -1,0 +1,198 @@
+"""`dbt build` on a real DuckDB file filled from the sandbox over real HTTP (no mocks, no Dagster).
+
+The sandbox boards are landed with the production landing code, then the whole dbt project (seed,
+staging, marts, snapshots, data tests, unit tests) is built, and the marts are checked against the
+sandbox's own item lists and the raw values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import duckdb
+import pytest
+
+from customer_master.monday import MondayClient
+from customer_master.sandbox import BOARD_IDS, COLUMN_IDS
+from customer_master.warehouse.base import RunInfo
+from customer_master.warehouse.duckdb import DuckDBWarehouse
+from customer_master.warehouse.landing import land_board
+from tests.integration.dbt_helpers import run_dbt, run_results
+
+pytestmark = pytest.mark.slow
+
+CUSTOMERS, ORDERS = BOARD_IDS["customers"], BOARD_IDS["orders"]
+PRIORITY = COLUMN_IDS["orders"]["priority"]
+PRODUCT = COLUMN_IDS["orders"]["product"]
+WINDOW = COLUMN_IDS["customers"]["delivery_window"]
+HHMM_RANGE = re.compile(r"^([0-2]\d):([0-5]\d)-([0-2]\d):([0-5]\d)$")
+
+
+def _ingest(sandbox, db_path) -> None:
+    warehouse = DuckDBWarehouse(db_path)
+    with MondayClient(sandbox.url, sandbox.token, timeout=30, max_attempts=3) as client:
+        for key, board_id in BOARD_IDS.items():
+            run = RunInfo(
+                run_id="dbt-it",
+                asset=f"monday/{key}",
+                partition_key="2026-11-01",
+                started_at=dt.datetime(2026, 11, 1),
+            )
+            land_board(client, warehouse, board_id, run=run, mode="full")
+
+
+def _build(tmp_path, db_path):
+    started = time.perf_counter()
+    result = run_dbt(["build"], tmp_path, env={"CM_DUCKDB_PATH": str(db_path), "DBT_TARGET": "duckdb"})
+    seconds = time.perf_counter() - started
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    print(f"dbt build: {seconds:.1f} s")
+    return result, run_results(tmp_path)
+
+
+def _rows(db_path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _by_name(results: dict[str, dict], prefix: str) -> list[dict]:
+    return [r for uid, r in results.items() if uid.split(".")[2].startswith(prefix)]
+
+
+@pytest.fixture(scope="module")
+def built(_sandbox_server, tmp_path_factory):
+    """One ingest + build of the default sandbox workspace, shared by the read-only tests below."""
+    _sandbox_server.control.reset()
+    work = tmp_path_factory.mktemp("dbt_build")
+    db_path = work / "warehouse.duckdb"
+    _ingest(_sandbox_server, db_path)
+    result, results = _build(work, db_path)
+    return _sandbox_server, db_path, result, results
+
+
+def test_every_node_builds_and_every_error_severity_test_passes(built):
+    _, _, _, results = built
+    bad = {uid: r["status"] for uid, r in results.items() if r["status"] not in ("success", "pass", "warn")}
+    assert not bad
+    kinds = {uid.split(".")[0] for uid in results}
+    assert {"seed", "model", "snapshot", "test", "unit_test"} <= kinds
+    assert all(r["status"] == "pass" for uid, r in results.items() if uid.startswith("unit_test."))
+
+
+def test_the_business_dq_rules_pass_on_the_sandbox(built):
+    _, _, _, results = built
+    names_null = _by_name(results, "null_count_below_customer_master_company")
+    coverage = [r for r in _by_name(results, "coverage_above_") if "email" not in r["unique_id"]]
+    assert len(names_null) == 1 and names_null[0]["status"] == "pass"
+    assert len(coverage) >= 6
+    assert {r["status"] for r in coverage} == {"pass"}
+    mapped = _by_name(results, "mapped_columns_exist")
+    assert len(mapped) == 1 and mapped[0]["status"] == "pass"
+
+
+def test_marts_have_one_row_per_sandbox_item(built):
+    sandbox, db_path, _, _ = built
+    customers = set(sandbox.workspace_active_item_ids(CUSTOMERS))
+    orders = set(sandbox.workspace_active_item_ids(ORDERS))
+    assert {r[0] for r in _rows(db_path, "select customer_id from customer_master")} == customers
+    assert _rows(db_path, "select count(*) from customer_master") == [(len(customers),)]
+    assert _rows(db_path, "select count(*) from order_master") == [(len(orders),)]
+    source_ids = {r[0] for r in _rows(db_path, "select source_id from order_master where source = 'monday'")}
+    assert source_ids == orders
+
+
+def test_rush_orders_rank_first_and_ranks_follow_priority(built):
+    _, db_path, _, _ = built
+    ranks = dict(_rows(db_path, "select priority, min(priority_rank) from order_master group by priority"))
+    assert ranks["rush"] == 1 and ranks["high"] == 2 and ranks["normal"] == 3 and ranks["low"] == 4
+    assert _rows(
+        db_path, "select count(*) from order_master where priority = 'rush' and priority_rank <> 1"
+    ) == [(0,)]
+    assert _rows(db_path, "select count(*) from order_master where priority = 'rush'")[0][0] > 0
+
+
+def test_window_source_is_default_exactly_for_customers_without_their_own_window(built):
+    _, db_path, _, _ = built
+    raw = dict(
+        _rows(
+            db_path,
+            f"select item_id, text from raw_monday_column_values where column_id = '{WINDOW}' "
+            f"and board_id = '{CUSTOMERS}'",
+        )
+    )
+    marts = _rows(
+        db_path,
+        "select customer_id, window_source, cast(delivery_window_start as varchar), "
+        "cast(delivery_window_end as varchar) from customer_master",
+    )
+    own = 0
+    for customer_id, source, start, end in marts:
+        text = (raw.get(customer_id) or "").replace(" ", "")
+        m = HHMM_RANGE.match(text)
+        has_own = bool(m) and m.group(1, 2) < m.group(3, 4) and int(m.group(3)) < 24
+        if has_own:
+            own += 1
+            assert source == "customer", customer_id
+            assert (start[:5], end[:5]) == (text[:5], text[6:]), customer_id
+        else:
+            assert source == "default", (customer_id, text)
+            assert (start, end) == ("08:00:00", "17:00:00"), customer_id
+    assert 0 < own < len(marts)
+    # delivery_windows carries the same source per customer and one row per effective weekday
+    mismatched = _rows(
+        db_path,
+        "select count(*) from delivery_windows d join customer_master c using (customer_id) "
+        "where d.window_source <> c.window_source or d.window_start <> c.delivery_window_start",
+    )
+    assert mismatched == [(0,)]
+    days = _rows(
+        db_path,
+        "select c.customer_id, c.delivery_days, count(d.weekday) from customer_master c "
+        "left join delivery_windows d using (customer_id) group by 1, 2",
+    )
+    assert all(n == len(delivery_days.split(",")) for _, delivery_days, n in days)
+
+
+def test_capacity_calendar_is_one_row_per_line_and_day(built):
+    _, db_path, _, _ = built
+    (rows, slots) = _rows(
+        db_path,
+        "select count(*), count(distinct resource || '|' || cast(capacity_date as varchar)) "
+        "from capacity_calendar",
+    )[0]
+    assert rows == slots > 0
+    sundays = _rows(db_path, "select max(capacity_units) from capacity_calendar where weekday = 7")
+    assert sundays == [(0,)]
+
+
+def test_a_removed_mapped_column_fails_the_check_not_the_build(sandbox, tmp_path):
+    # priority: removed, then re-added under a new id with the same title -> found by title.
+    # product: removed for good -> the mapping check warns, naming board and column.
+    first = sorted(sandbox.workspace_active_item_ids(ORDERS), key=int)[0]
+    sandbox.control.remove_column(ORDERS, PRIORITY)
+    sandbox.control.add_column(
+        ORDERS, "color_mkq9new1", "Priority", "status", labels={2: "Rush", 0: "High", 6: "Normal", 9: "Low"}
+    )
+    sandbox.control.update_item(ORDERS, first, column_values={"color_mkq9new1": {"label": "Rush"}})
+    sandbox.control.remove_column(ORDERS, PRODUCT)
+    db_path = tmp_path / "warehouse.duckdb"
+    _ingest(sandbox, db_path)
+
+    result, results = _build(tmp_path, db_path)
+
+    mapped = _by_name(results, "mapped_columns_exist")[0]
+    assert mapped["status"] == "warn" and mapped["failures"] == 1
+    message = f"board {ORDERS} (orders): mapped column {PRODUCT} (title: Product) for field product"
+    assert message in result.stdout
+    assert f"mapped column {PRIORITY}" not in result.stdout  # found again by its title
+    assert all(r["status"] == "success" for uid, r in results.items() if uid.startswith("model."))
+    assert _rows(db_path, "select count(*) from order_master where product is not null") == [(0,)]
+    assert _rows(
+        db_path, f"select priority, priority_rank from order_master where source_id = '{first}'"
+    ) == [("rush", 1)]
+    stored = _rows(
+        db_path, "select board_id, column_id, message from main_dbt_test__audit.mapped_columns_exist"
+    )
+    assert stored == [(ORDERS, PRODUCT, message + " is missing from the board by id and by title")]
