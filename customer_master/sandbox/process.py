@@ -13,13 +13,13 @@ START_TIMEOUT_SECONDS = 60
 
 @contextmanager
 def sandbox_process(
-    orders: int, seed: int = 42, *, latency_ms: int = 0, malformed_rate: float = 0.0
+    orders: int, seed: int = 42, *, latency_ms: int = 0, malformed_rate: float = 0.0, dirt: bool = True
 ) -> Iterator[str]:
     """Start `python -m customer_master.sandbox serve` on a free loopback port; yields its API URL."""
     cmd = [
         sys.executable, "-m", "customer_master.sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
         "--orders", str(orders), "--seed", str(seed), "--latency-ms", str(latency_ms),
-        "--malformed-rate", str(malformed_rate),
+        "--malformed-rate", str(malformed_rate), *([] if dirt else ["--no-dirt"]),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:

@@ -8,6 +8,7 @@ sandbox's own item lists and the raw values.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 
@@ -196,3 +197,25 @@ def test_a_removed_mapped_column_fails_the_check_not_the_build(sandbox, tmp_path
         db_path, "select board_id, column_id, message from main_dbt_test__audit.mapped_columns_exist"
     )
     assert stored == [(ORDERS, PRODUCT, message + " is missing from the board by id and by title")]
+
+
+def test_dbt_docs_generate_describes_every_mart_and_column(built, tmp_path):
+    _, db_path, _, _ = built
+    docs = run_dbt(
+        ["docs", "generate"], tmp_path, env={"CM_DUCKDB_PATH": str(db_path), "DBT_TARGET": "duckdb"}
+    )
+    assert docs.returncode == 0, docs.stdout[-3000:]
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and "marts" in n["fqn"]]
+    assert {m["name"] for m in marts} >= {
+        "customer_master",
+        "order_master",
+        "capacity_calendar",
+        "delivery_windows",
+    }
+    for mart in marts:
+        assert mart["description"].strip(), f"{mart['name']} has no description"
+        built_columns = {c.lower() for c in catalog["nodes"][mart["unique_id"]]["columns"]}
+        described = {name.lower() for name, col in mart["columns"].items() if col["description"].strip()}
+        assert built_columns <= described, f"{mart['name']}: undescribed columns {built_columns - described}"
