@@ -4,6 +4,7 @@ Entry point: `plan_deliveries(orders, windows_by_customer, capacity, settings) -
 """
 
 from customer_master.scheduling.engine import holiday_days, plan_deliveries
+from customer_master.scheduling.metrics import PriorityLateness, lateness_by_priority
 from customer_master.scheduling.models import (
     ORDERINGS,
     PRIORITY_RANK,
@@ -46,6 +47,8 @@ __all__ = [
     "Order",
     "Plan",
     "PlanSettings",
+    "PriorityLateness",
     "holiday_days",
+    "lateness_by_priority",
     "plan_deliveries",
 ]

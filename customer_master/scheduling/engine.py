@@ -19,6 +19,7 @@ first fitting (day, resource) in (day, resource-name) order. No I/O, no randomne
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
@@ -49,8 +50,12 @@ FIRST_CHUNK_DAYS = 16
 """Allowed days scanned in the first, cheap gather; the rest of the horizon is scanned only if needed."""
 
 
+@functools.lru_cache(maxsize=64)
 def holiday_days(plan_date: date, horizon_days: int, country: str | None) -> frozenset[date]:
-    """Public holidays of `country` (the `holidays` package) within the horizon; none if country is None."""
+    """Public holidays of `country` (the `holidays` package) within the horizon; none if country is None.
+
+    Cached: the package loads a country's rules lazily (about 0.35 s the first time in a process).
+    """
     if country is None:
         return frozenset()
     end = plan_date + timedelta(days=horizon_days - 1)
@@ -169,31 +174,34 @@ def plan_deliveries(
     # scheduled = capacity - remaining never exceeds capacity (no float drift past the limit).
     rem_reg = cap_reg.copy()
     rem_ot = cap_ot.copy()
+    # The same regular remainder as Python lists, for the per-order fast path; both are updated together.
+    rem_rows: list[list[float]] = rem_reg.tolist()
 
     # --- allowed days per distinct window ----------------------------------------------------------
     iso_weekday = (np.arange(n_days) + plan_date.weekday()) % 7 + 1
     day_range = np.arange(n_days + 1)
-    by_window: dict[DeliveryWindow, tuple[DeliveryWindow, np.ndarray, list[int]]] = {}
-    by_customer: dict[str, tuple[DeliveryWindow, np.ndarray, list[int]]] = {}
+    by_window: dict[DeliveryWindow, tuple[DeliveryWindow, np.ndarray, list[int], list[int]]] = {}
+    by_customer: dict[str, tuple[DeliveryWindow, np.ndarray, list[int], list[int]]] = {}
     default_window = settings.default_window
 
-    def customer_days(customer_id: str) -> tuple[DeliveryWindow, np.ndarray, list[int]]:
-        """(window, allowed day indices, next_allowed), next_allowed[s] being the index into the allowed
-        days of the first allowed day >= s (len(allowed) if none)."""
+    def customer_days(customer_id: str) -> tuple[DeliveryWindow, np.ndarray, list[int], list[int]]:
+        """(window, allowed day indices as array, next_allowed, the same indices as list), next_allowed[s]
+        being the index into the allowed days of the first allowed day >= s (len(allowed) if none)."""
         found = by_customer.get(customer_id)
         if found is None:
             window = windows_by_customer[customer_id] or default_window
             found = by_window.get(window)
             if found is None:
                 allowed = np.flatnonzero(np.isin(iso_weekday, sorted(window.days)) & ~is_holiday)
-                found = by_window[window] = (window, allowed, np.searchsorted(allowed, day_range).tolist())
+                next_allowed = np.searchsorted(allowed, day_range).tolist()
+                found = by_window[window] = (window, allowed, next_allowed, allowed.tolist())
             by_customer[customer_id] = found
         return found
 
     # --- validate, in input order -------------------------------------------------------------------
     n = len(orders)
     reason: list[str | None] = [None] * n
-    days_of: list[tuple[DeliveryWindow, np.ndarray, list[int]] | None] = [None] * n
+    days_of: list[tuple[DeliveryWindow, np.ndarray, list[int], list[int]] | None] = [None] * n
     quantity: list[float] = [0.0] * n
     valid: list[int] = []
     ids_seen: set[object] = set()
@@ -231,29 +239,35 @@ def plan_deliveries(
         elif start >= n_days:
             reason[pos] = REASON_NO_WINDOW_IN_HORIZON
             continue
-        _, allowed, next_allowed = days_of[pos]
+        _, allowed, next_allowed, allowed_list = days_of[pos]
         k0 = next_allowed[start]
         k_end = len(allowed)
         if k0 >= k_end:
             reason[pos] = REASON_NO_WINDOW_IN_HORIZON
             continue
+        if not n_res:  # no capacity rows at all
+            reason[pos] = REASON_NO_CAPACITY
+            continue
         pinned = -1 if o.resource is None else res_index[o.resource]
-        avail = rem_reg if pinned < 0 else rem_reg[:, pinned]
-        # Fast path: the first allowed day (on time, or as early as possible) has regular room.
-        d = int(allowed[k0])
+        # Fast path, plain Python: the first allowed day (on time, or as early as possible) has regular room.
+        d = allowed_list[k0]
+        row = rem_rows[d]
         if pinned < 0:
-            first = rem_reg[d]
-            j = int((first >= q).argmax())
-            fits = first[j] >= q
+            for j in range(n_res):
+                if row[j] >= q:
+                    break
+            else:
+                j = -1
         else:
-            j = pinned
-            fits = rem_reg[d, j] >= q
-        if fits:
-            rem_reg[d, j] -= q
+            j = pinned if row[pinned] >= q else -1
+        if j >= 0:
+            row[j] -= q
+            rem_reg[d, j] = row[j]
             sched_day[pos] = d
             sched_res[pos] = j
             continue
         # Late on regular capacity (or none at all): overtime on an earlier allowed day, if any fits.
+        avail = rem_reg if pinned < 0 else rem_reg[:, pinned]
         hit = _first_fit(avail, None, allowed, k0 + 1, k_end, q, n_res)
         k_limit = k_end if hit is None else hit[0]
         if pinned < 0:
@@ -264,19 +278,19 @@ def plan_deliveries(
             reason[pos] = REASON_NO_CAPACITY
             continue
         if ot_hit is not None:
-            d = int(allowed[ot_hit[0]])
-            if pinned < 0:
-                j = ot_hit[1]
-            regular_part = min(float(rem_reg[d, j]), q)
+            d = allowed_list[ot_hit[0]]
+            j = pinned if pinned >= 0 else ot_hit[1]
+            regular_part = min(rem_rows[d][j], q)
             overtime_part = q - regular_part
-            rem_reg[d, j] -= regular_part
-            rem_ot[d, j] -= overtime_part
+            # max(): regular + overtime >= q was tested on the rounded sum; never leave -1 ulp behind.
+            rem_ot[d, j] = max(float(rem_ot[d, j]) - overtime_part, 0.0)
             ot_units[pos] = overtime_part
         else:
-            d = int(allowed[hit[0]])
-            if pinned < 0:
-                j = hit[1]
-            rem_reg[d, j] -= q
+            d = allowed_list[hit[0]]
+            j = pinned if pinned >= 0 else hit[1]
+            regular_part = q
+        rem_rows[d][j] -= regular_part
+        rem_reg[d, j] = rem_rows[d][j]
         sched_day[pos] = d
         sched_res[pos] = j
 
