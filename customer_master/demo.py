@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+MODELS_JOB = "warehouse_models_job"
 
 
 def _run_and_report(partition: str) -> int:
@@ -59,9 +60,6 @@ def _run_and_report(partition: str) -> int:
     _print_tables()
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0 if ingestion.success and models is not None and models.success else 1
-
-
-MODELS_JOB = "warehouse_models_job"
 
 
 def _ingest(definitions, instance, partition: str):
