@@ -113,3 +113,15 @@ monday_items as (
     left join monday_pivoted as p on p.item_id = i.item_id
 )
 {%- endmacro %}
+
+{#- The item columns every Monday staging model starts with (after `monday_pivot`'s CTEs). -#}
+{% macro monday_item_columns() -%}
+    item_id,
+    board_id,
+    cast({{ wh_clean('name') }} as {{ wh_string(400) }}) as name,
+    state,
+    {{ wh_bool("state = 'active'") }} as is_active,
+    group_id,
+    created_at,
+    updated_at
+{%- endmacro %}

@@ -6,14 +6,7 @@ with
 }) }}
 
 select
-    item_id,
-    board_id,
-    cast({{ wh_clean('name') }} as {{ wh_string(400) }}) as name,
-    state,
-    {{ wh_bool("state = 'active'") }} as is_active,
-    group_id,
-    created_at,
-    updated_at,
+    {{ monday_item_columns() }},
     cast({{ wh_clean('resource') }} as {{ wh_string(200) }}) as resource,
     capacity_date,
     capacity_units,

@@ -7,14 +7,7 @@ with
 }) }}
 
 select
-    item_id,
-    board_id,
-    cast({{ wh_clean('name') }} as {{ wh_string(400) }}) as name,
-    state,
-    {{ wh_bool("state = 'active'") }} as is_active,
-    group_id,
-    created_at,
-    updated_at,
+    {{ monday_item_columns() }},
     cast(upper({{ wh_clean('order_number') }}) as {{ wh_string(100) }}) as order_number,
     cast({{ wh_json_text('customer', "'$[0]'") }} as {{ wh_string(128) }}) as customer_item_id,
     cast({{ wh_label_code('status') }} as {{ wh_string(100) }}) as status,
