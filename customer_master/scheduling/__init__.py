@@ -8,6 +8,8 @@ from customer_master.scheduling.metrics import PriorityLateness, lateness_by_pri
 from customer_master.scheduling.models import (
     ORDERINGS,
     PRIORITY_RANK,
+    INPUT_ERROR_REASONS,
+    REASON_CUSTOMER_INACTIVE,
     REASON_DUPLICATE_ORDER_ID,
     REASON_INVALID_PRIORITY,
     REASON_INVALID_QUANTITY,
@@ -28,9 +30,11 @@ from customer_master.scheduling.models import (
 )
 
 __all__ = [
+    "INPUT_ERROR_REASONS",
     "ORDERINGS",
     "PRIORITY_RANK",
     "REASONS",
+    "REASON_CUSTOMER_INACTIVE",
     "REASON_DUPLICATE_ORDER_ID",
     "REASON_INVALID_PRIORITY",
     "REASON_INVALID_QUANTITY",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 import holidays as holidays_lib
@@ -29,6 +29,7 @@ import numpy as np
 
 from customer_master.scheduling.models import (
     PRIORITY_RANK,
+    REASON_CUSTOMER_INACTIVE,
     REASON_DUPLICATE_ORDER_ID,
     REASON_INVALID_PRIORITY,
     REASON_INVALID_QUANTITY,
@@ -127,12 +128,14 @@ def plan_deliveries(
     windows_by_customer: Mapping[str, DeliveryWindow | None],
     capacity: Iterable[CapacityDay],
     settings: PlanSettings,
+    inactive_customers: Collection[str] = frozenset(),
 ) -> Plan:
     """Plan every order: one `Assignment` per input order (input order kept) plus the capacity summary.
 
     `windows_by_customer` lists the known customers; a customer mapped to None uses
     `settings.default_window`. An order whose customer is None or not in the mapping is unschedulable
-    (`unknown_customer`). A second order with an already-seen order id is `duplicate_order_id`.
+    (`unknown_customer`); one whose customer is in `inactive_customers` (deactivated by the business) is
+    `customer_inactive`, whether or not it is in the mapping. A second order with an already-seen order id is `duplicate_order_id`.
     Capacity rows outside the horizon are ignored; a resource x day without a row has no capacity; two
     rows for the same resource x day raise `ValueError`.
     """
@@ -217,6 +220,8 @@ def plan_deliveries(
             reason[pos] = REASON_INVALID_PRIORITY
         elif not isinstance(o.requested_date, date):
             reason[pos] = REASON_MISSING_REQUESTED_DATE
+        elif o.customer_id in inactive_customers:
+            reason[pos] = REASON_CUSTOMER_INACTIVE
         elif o.customer_id is None or o.customer_id not in windows_by_customer:
             reason[pos] = REASON_UNKNOWN_CUSTOMER
         elif o.resource is not None and o.resource not in res_index:

@@ -25,6 +25,7 @@ REASON_INVALID_QUANTITY = "invalid_quantity"
 REASON_INVALID_PRIORITY = "invalid_priority"
 REASON_MISSING_REQUESTED_DATE = "missing_requested_date"
 REASON_UNKNOWN_CUSTOMER = "unknown_customer"
+REASON_CUSTOMER_INACTIVE = "customer_inactive"
 REASON_UNKNOWN_RESOURCE = "unknown_resource"
 REASON_DUPLICATE_ORDER_ID = "duplicate_order_id"
 REASON_NO_WINDOW_IN_HORIZON = "no_window_in_horizon"
@@ -34,11 +35,24 @@ REASONS: tuple[str, ...] = (
     REASON_INVALID_PRIORITY,
     REASON_MISSING_REQUESTED_DATE,
     REASON_UNKNOWN_CUSTOMER,
+    REASON_CUSTOMER_INACTIVE,
     REASON_UNKNOWN_RESOURCE,
     REASON_DUPLICATE_ORDER_ID,
     REASON_NO_WINDOW_IN_HORIZON,
     REASON_NO_CAPACITY,
 )
+INPUT_ERROR_REASONS: frozenset[str] = frozenset(
+    {
+        REASON_INVALID_QUANTITY,
+        REASON_INVALID_PRIORITY,
+        REASON_MISSING_REQUESTED_DATE,
+        REASON_UNKNOWN_CUSTOMER,
+        REASON_UNKNOWN_RESOURCE,
+        REASON_DUPLICATE_ORDER_ID,
+    }
+)
+"""Reasons that mean the order's data is wrong (schedule calculation errors), as opposed to a plan that
+ran out of capacity or delivery days (backlog) or a customer the business deactivated."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -391,3 +391,18 @@ def test_lateness_by_priority_reports_the_trade_off() -> None:
         11.0,
         12,
     )
+
+
+def test_orders_of_a_deactivated_customer_are_unschedulable_with_their_own_reason():
+    from customer_master.scheduling import REASON_CUSTOMER_INACTIVE
+
+    settings = PlanSettings(plan_date=date(2026, 11, 23), horizon_days=14, country=None)
+    capacity = [CapacityDay("L1", date(2026, 11, 23) + timedelta(days=i), 100.0) for i in range(14)]
+    orders = [
+        Order("o1", "active", "normal", 5.0, date(2026, 11, 24)),
+        Order("o2", "gone", "rush", 5.0, date(2026, 11, 24)),
+    ]
+    plan = plan_deliveries(orders, {"active": None, "gone": None}, capacity, settings, inactive_customers={"gone"})
+    by_id = plan.by_order_id()
+    assert by_id["o1"].status == "scheduled"
+    assert (by_id["o2"].status, by_id["o2"].reason) == ("unschedulable", REASON_CUSTOMER_INACTIVE)
