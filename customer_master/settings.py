@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     duckdb_path: Path | None = Field(None, alias="CM_DUCKDB_PATH")
     # SQL Server schema of the raw and ops tables (dbt's sources read the same variable).
     sqlserver_raw_schema: str = Field("raw", alias="CM_SQLSERVER_RAW_SCHEMA")
+    # SQL Server schema dbt builds the marts and snapshots in (the dbt profile reads the same variable).
+    sqlserver_marts_schema: str = Field("dbo", alias="CM_SQLSERVER_SCHEMA")
 
     monday_api_url: str | None = Field(None, alias="MONDAY_API_URL")
     monday_api_version: str = Field("2026-07", alias="MONDAY_API_VERSION")
@@ -51,6 +53,28 @@ class Settings(BaseSettings):
     partition_start: dt.date = Field(dt.date(2026, 1, 1), alias="CM_PARTITION_START")
     timezone: str = Field("UTC", alias="CM_TIMEZONE")
     sandbox_port: int = Field(SANDBOX_PORT, alias="CM_SANDBOX_PORT")
+
+    # Delivery planning (customer_master/scheduling): days planned ahead, public-holiday country
+    # (ISO code for the `holidays` package; "none" for no holidays), the ordering rule, and how long
+    # every day's plan is kept (schedule_history retention).
+    schedule_horizon_days: int = Field(365, alias="CM_SCHEDULE_HORIZON_DAYS", ge=1, le=3660)
+    schedule_holiday_country: str | None = Field("US", alias="CM_SCHEDULE_HOLIDAY_COUNTRY")
+    schedule_ordering: Literal["strict", "weekly_buckets"] = Field("strict", alias="CM_SCHEDULE_ORDERING")
+    schedule_retention_years: int = Field(5, alias="CM_SCHEDULE_RETENTION_YEARS", ge=1)
+
+    @field_validator("schedule_holiday_country")
+    @classmethod
+    def _holiday_country(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("", "none"):
+            return None
+        import holidays
+
+        code = value.strip().upper()
+        if code not in holidays.list_supported_countries():
+            raise ValueError(
+                f"CM_SCHEDULE_HOLIDAY_COUNTRY={value!r} is not a country the holidays package knows"
+            )
+        return code
 
     @field_validator("monday_board_customers", "monday_board_orders", "monday_board_capacity")
     @classmethod

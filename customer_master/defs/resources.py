@@ -19,6 +19,8 @@ class WarehouseResource(dg.ConfigurableResource):
     # ODBC connection string for SQL Server; a secret, so it comes from the environment at run time.
     sqlserver_dsn: str | None = None
     sqlserver_schema: str = "raw"
+    # Schema of the dbt marts and snapshots on SQL Server (the delivery planner reads them).
+    sqlserver_marts_schema: str = "dbo"
     max_error_rate: float = 0.05
 
     def get_warehouse(self) -> Warehouse:
@@ -27,6 +29,7 @@ class WarehouseResource(dg.ConfigurableResource):
             duckdb_path=self.duckdb_path,
             sqlserver_dsn=self.sqlserver_dsn,
             sqlserver_schema=self.sqlserver_schema,
+            sqlserver_marts_schema=self.sqlserver_marts_schema,
             max_error_rate=self.max_error_rate,
         )
 
@@ -38,6 +41,7 @@ def warehouse_resource() -> WarehouseResource:
         duckdb_path=str(settings.warehouse_path),
         sqlserver_dsn=dg.EnvVar("CM_SQLSERVER_DSN") if settings.warehouse_kind == "sqlserver" else None,
         sqlserver_schema=settings.sqlserver_raw_schema,
+        sqlserver_marts_schema=settings.sqlserver_marts_schema,
         max_error_rate=settings.max_error_rate,
     )
 

@@ -9,6 +9,8 @@ the file's log, so the only commit that costs is the swap's, and a killed load l
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import itertools
 import time
@@ -47,8 +49,12 @@ class DuckDBSession:
         self.con.register(name, table)
         try:
             self.con.execute(Statements.insert_from_relation(ref, spec.column_names, name))
-        finally:
-            self.con.unregister(name)
+        except BaseException:
+            # A failed insert aborts the transaction and unregistering would raise over the real error.
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister(name)
+            raise
+        self.con.unregister(name)
 
     def close(self) -> None:
         self.con.close()

@@ -14,6 +14,7 @@ def open_warehouse(
     duckdb_path: str | Path | None = None,
     sqlserver_dsn: str | None = None,
     sqlserver_schema: str = "raw",
+    sqlserver_marts_schema: str = "dbo",
     max_error_rate: float = 0.05,
 ) -> Warehouse:
     if kind == "duckdb":
@@ -27,5 +28,10 @@ def open_warehouse(
             raise ValueError("the SQL Server warehouse needs an ODBC connection string (CM_SQLSERVER_DSN)")
         from customer_master.warehouse.sqlserver import SqlServerWarehouse
 
-        return SqlServerWarehouse(sqlserver_dsn, schema=sqlserver_schema, max_error_rate=max_error_rate)
+        return SqlServerWarehouse(
+            sqlserver_dsn,
+            schema=sqlserver_schema,
+            marts_schema=sqlserver_marts_schema,
+            max_error_rate=max_error_rate,
+        )
     raise ValueError(f"unknown warehouse kind {kind!r}; expected 'duckdb' or 'sqlserver'")

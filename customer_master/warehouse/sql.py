@@ -59,9 +59,11 @@ class Statements:
     raw_schema: str = "main"
     ops_schema: str = "main"
     staging_schema: str = "staging"
+    # Where dbt builds the marts and snapshots (the delivery planner reads them).
+    marts_schema: str = "main"
 
     def __post_init__(self) -> None:
-        for schema in (self.raw_schema, self.ops_schema, self.staging_schema):
+        for schema in (self.raw_schema, self.ops_schema, self.staging_schema, self.marts_schema):
             if not _IDENT.fullmatch(schema):
                 raise ValueError(f"schema names must be plain identifiers, got {schema!r}")
 
@@ -71,6 +73,10 @@ class Statements:
 
     def ref(self, spec: TableSpec) -> str:
         return f"{quote(self.schema_of(spec))}.{quote(spec.name)}"
+
+    def mart_ref(self, name: str) -> str:
+        """A dbt model or snapshot (built by dbt, read by the planner)."""
+        return f"{quote(self.marts_schema)}.{quote(name)}"
 
     @property
     def stages_in_temp(self) -> bool:

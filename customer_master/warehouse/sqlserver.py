@@ -268,6 +268,7 @@ class SqlServerWarehouse(SqlWarehouse):
         schema: str = "raw",
         ops_schema: str | None = None,
         staging_schema: str = "staging",
+        marts_schema: str = "dbo",
         rules: LoadRules | None = None,
         max_error_rate: float | None = None,
         max_shrink_fraction: float | None = None,
@@ -277,7 +278,9 @@ class SqlServerWarehouse(SqlWarehouse):
         batch_rows: int = 5000,
     ) -> None:
         super().__init__(
-            statements(schema=schema, ops_schema=ops_schema, staging_schema=staging_schema),
+            statements(
+                schema=schema, ops_schema=ops_schema, staging_schema=staging_schema, marts_schema=marts_schema
+            ),
             rules=rules,
             max_error_rate=max_error_rate,
             max_shrink_fraction=max_shrink_fraction,
@@ -303,9 +306,17 @@ class SqlServerWarehouse(SqlWarehouse):
 
 
 def statements(
-    *, schema: str = "raw", ops_schema: str | None = None, staging_schema: str = "staging"
+    *,
+    schema: str = "raw",
+    ops_schema: str | None = None,
+    staging_schema: str = "staging",
+    marts_schema: str = "dbo",
 ) -> Statements:
     """The T-SQL statement set a `SqlServerWarehouse` with these schemas issues."""
     return Statements(
-        "tsql", raw_schema=schema, ops_schema=ops_schema or schema, staging_schema=staging_schema
+        "tsql",
+        raw_schema=schema,
+        ops_schema=ops_schema or schema,
+        staging_schema=staging_schema,
+        marts_schema=marts_schema,
     )

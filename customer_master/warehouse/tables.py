@@ -292,6 +292,75 @@ OPS_SYNC_STATE = TableSpec(
     ),
 )
 
+# --- delivery plans (written by the schedule asset, one set of rows per plan date) ---------------
+# Landed like the raw Monday tables (same schema): dbt reads them as the `planning` source. Times of
+# day are 'HH:MM:SS' text (no portable TIME type in the landing types); dbt casts them.
+PLAN_ASSIGNMENTS = TableSpec(
+    "plan_assignments",
+    "raw",
+    (
+        Col("plan_date", "date", nullable=False),
+        Col("order_id", "id", nullable=False),
+        Col("customer_id", "id"),
+        Col("priority", "id"),
+        Col("requested_date", "date"),
+        Col("status", "id", nullable=False),  # scheduled | unschedulable
+        Col("scheduled_date", "date"),
+        Col("window_start", "id"),
+        Col("window_end", "id"),
+        Col("resource", "id"),
+        Col("units", "float"),
+        Col("overtime_units", "float"),
+        Col("is_late", "bool"),
+        Col("days_late", "int"),
+        Col("reason", "id"),
+        Col("_run_id", "id"),
+        Col("_planned_at", "timestamp"),
+    ),
+    index=("plan_date", "order_id"),
+)
+PLAN_CAPACITY = TableSpec(
+    "plan_capacity",
+    "raw",
+    (
+        Col("plan_date", "date", nullable=False),
+        Col("resource", "id", nullable=False),
+        Col("day", "date", nullable=False),
+        Col("capacity_units", "float"),
+        Col("overtime_capacity_units", "float"),
+        Col("scheduled_units", "float"),
+        Col("scheduled_overtime_units", "float"),
+        Col("utilization", "float"),
+        Col("is_maintenance", "bool"),
+        Col("is_holiday", "bool"),
+        Col("_run_id", "id"),
+        Col("_planned_at", "timestamp"),
+    ),
+    index=("plan_date", "resource", "day"),
+)
+PLAN_RUNS = TableSpec(
+    "plan_runs",
+    "raw",
+    (
+        Col("plan_date", "date", nullable=False),
+        Col("horizon_days", "int"),
+        Col("ordering", "id"),
+        Col("holiday_country", "id"),
+        Col("orders", "int"),
+        Col("scheduled", "int"),
+        Col("unschedulable", "int"),
+        Col("input_errors", "int"),
+        Col("late", "int"),
+        Col("overtime_units", "float"),
+        Col("peak_utilization", "float"),
+        Col("seconds", "float"),
+        Col("_run_id", "id"),
+        Col("_planned_at", "timestamp"),
+    ),
+    index=("plan_date",),
+)
+PLAN_TABLES: tuple[TableSpec, ...] = (PLAN_ASSIGNMENTS, PLAN_CAPACITY, PLAN_RUNS)
+
 PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     RAW_BOARDS,
     RAW_COLUMNS,
@@ -300,6 +369,7 @@ PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     OPS_QUARANTINE,
     OPS_RUN_LOG,
     OPS_SYNC_STATE,
+    *PLAN_TABLES,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in PRODUCTION_TABLES}
 

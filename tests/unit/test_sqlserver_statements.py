@@ -18,6 +18,7 @@ import sqlglot
 from sqlglot import exp
 
 from customer_master.warehouse import sqlserver
+from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.sqlserver import (
     SQL_TYPE_TIMESTAMP,
@@ -46,6 +47,10 @@ TSQL = [
     pytest.param(sql, id=f"{set_name}:{name}")
     for set_name, st in STATEMENT_SETS.items()
     for name, sql in st.catalog("1234567890").items()
+] + [
+    pytest.param(sql, id=f"{set_name}:plan:{name}")
+    for set_name, st in STATEMENT_SETS.items()
+    for name, sql in PlanStatements(st).catalog().items()
 ]
 
 # DuckDB/Postgres syntax that SQL Server rejects (outside string literals).

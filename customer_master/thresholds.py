@@ -1,0 +1,58 @@
+"""The business's alert thresholds (docs/architecture.md, "Alert thresholds"), in one validated config.
+
+Every asset check and sensor reads its number from here, so the UI, the alerts and the runbook all
+quote the same value. Each threshold can be overridden from the environment (`CM_ALERT_<NAME>`), e.g.
+`CM_ALERT_ORDER_BACKLOG_CRITICAL=250`; a value out of range fails at start-up with the variable named.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AlertThresholds(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CM_ALERT_", env_file=None, extra="ignore", frozen=True)
+
+    # Extraction: zero records is critical; the record error rate warns above 2 %, is critical above 5 %.
+    record_error_rate_warn: float = Field(0.02, ge=0, le=1)
+    record_error_rate_critical: float = Field(0.05, ge=0, le=1)
+    # Run duration (seconds): warn past 5 minutes, critical past 10.
+    run_duration_warn_seconds: float = Field(300, gt=0)
+    run_duration_critical_seconds: float = Field(600, gt=0)
+    # Customer sync: critical when it fails or takes longer than 15 minutes.
+    customer_sync_max_seconds: float = Field(900, gt=0)
+    # Orders that cannot be planned (no capacity / no delivery day in the horizon): critical above 100.
+    order_backlog_critical: int = Field(100, ge=0)
+    # Orders the planner rejects for bad data (schedule calculation errors): critical above 1 %.
+    schedule_error_rate_critical: float = Field(0.01, ge=0, le=1)
+    # Capacity utilization: warn when a resource is above 95 % on this many consecutive capacity days.
+    utilization_warn: float = Field(0.95, gt=0)
+    utilization_consecutive_days: int = Field(2, ge=2)
+    # Freshness: customer data stale after 1 hour; live order changes behind by more than 30 s.
+    customer_freshness_seconds: float = Field(3600, gt=0)
+    order_lag_seconds: float = Field(30, gt=0)
+    # Data quality: customer name NULLs at or above 50, field coverage below 90 %.
+    customer_name_nulls_warn: int = Field(50, ge=1)
+    coverage_min: float = Field(0.90, ge=0, le=1)
+    # Plan vs actual: share of delivered orders not delivered on their planned date, warn above 2 %.
+    schedule_variance_warn: float = Field(0.02, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _warn_below_critical(self) -> AlertThresholds:
+        if self.record_error_rate_warn > self.record_error_rate_critical:
+            raise ValueError(
+                "CM_ALERT_RECORD_ERROR_RATE_WARN must not exceed CM_ALERT_RECORD_ERROR_RATE_CRITICAL"
+            )
+        if self.run_duration_warn_seconds > self.run_duration_critical_seconds:
+            raise ValueError(
+                "CM_ALERT_RUN_DURATION_WARN_SECONDS must not exceed CM_ALERT_RUN_DURATION_CRITICAL_SECONDS"
+            )
+        return self
+
+
+@cache
+def get_thresholds() -> AlertThresholds:
+    return AlertThresholds()
