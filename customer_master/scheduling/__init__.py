@@ -6,9 +6,9 @@ Entry point: `plan_deliveries(orders, windows_by_customer, capacity, settings) -
 from customer_master.scheduling.engine import holiday_days, plan_deliveries
 from customer_master.scheduling.metrics import PriorityLateness, lateness_by_priority
 from customer_master.scheduling.models import (
+    INPUT_ERROR_REASONS,
     ORDERINGS,
     PRIORITY_RANK,
-    INPUT_ERROR_REASONS,
     REASON_CUSTOMER_INACTIVE,
     REASON_DUPLICATE_ORDER_ID,
     REASON_INVALID_PRIORITY,

@@ -135,7 +135,8 @@ def plan_deliveries(
     `windows_by_customer` lists the known customers; a customer mapped to None uses
     `settings.default_window`. An order whose customer is None or not in the mapping is unschedulable
     (`unknown_customer`); one whose customer is in `inactive_customers` (deactivated by the business) is
-    `customer_inactive`, whether or not it is in the mapping. A second order with an already-seen order id is `duplicate_order_id`.
+    `customer_inactive`, whether or not it is in the mapping. A second order with an already-seen order
+    id is `duplicate_order_id`.
     Capacity rows outside the horizon are ignored; a resource x day without a row has no capacity; two
     rows for the same resource x day raise `ValueError`.
     """
