@@ -70,6 +70,7 @@ STAGING_FIELDS: dict[str, dict[str, str]] = {
         "production_start": "date",
         "production_end": "date",
         "rush_approved": "bool",
+        "delivered_date": "date",
     },
     "capacity": {
         "resource": "text",

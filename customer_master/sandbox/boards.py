@@ -43,6 +43,7 @@ COLUMN_IDS: dict[str, dict[str, str]] = {
         "product": "dropdown_mkq2pd6k",
         "production_window": "timerange_mkq2pw2n",
         "rush_approved": "boolean_mkq2ra9c",
+        "delivered_date": "date_mkq2dv5x",
     },
     "capacity": {
         "name": "name",
@@ -156,6 +157,8 @@ ORDER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("product", "Product", "dropdown", PRODUCTS),
     ColumnSpec("production_window", "Production window", "timeline"),
     ColumnSpec("rush_approved", "Rush approved", "checkbox"),
+    # Filled only for delivered orders (the actual delivery date, for plan-vs-actual performance).
+    ColumnSpec("delivered_date", "Delivered on", "date"),
 )
 
 

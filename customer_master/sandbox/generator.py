@@ -205,6 +205,15 @@ _NOTES = (
 _BAD_EMAILS = ("john.doe@", "n/a", "orders at example dot com", "-")
 
 
+def _delivered_offset(i: int, req: int) -> int:
+    """Day offset (from as_of) an order was delivered on: the requested day for most orders, 1-3 days
+    later for about 1 in 12 (a hash of the item index, so no draw from the board's rng: every other
+    generated value stays the same), never after as_of."""
+    h = (i * 2654435761) % 97
+    late = 1 + h % 3 if h < 8 else 0
+    return min(req + late, 0)
+
+
 class _Gen:
     def __init__(self, spec: WorkspaceSpec) -> None:
         self.spec = spec
@@ -451,6 +460,7 @@ class _Gen:
                 intern(-products[i], (products[i],)),
                 window,
                 rush,
+                day(_delivered_offset(i, req)) if status == delivered else None,
             ]
             items.append(Item(base + i, name, group, created, updated, cells, bid))
         self._states(rng, items, archived=0.01, deleted=0.005)

@@ -46,13 +46,49 @@
 {#- ISO weekday 1=Mon..7=Sun, independent of @@DATEFIRST (1900-01-01 was a Monday). -#}
 {% macro wh_iso_weekday(d) -%}{{ adapter.dispatch('wh_iso_weekday')(d) }}{%- endmacro %}
 {% macro default__wh_iso_weekday(d) -%}
-  ({{ dbt.datediff("cast('1900-01-01' as date)", d, 'day') }} % 7) + 1
+  (({{ dbt.datediff("cast('1900-01-01' as date)", d, 'day') }} % 7) + 1)
 {%- endmacro %}
 {% macro duckdb__wh_iso_weekday(d) -%}isodow({{ d }}){%- endmacro %}
-{% macro sqlserver__wh_iso_weekday(d) -%}(datediff(day, cast('1900-01-01' as date), {{ d }}) % 7) + 1{%- endmacro %}
+{% macro sqlserver__wh_iso_weekday(d) -%}((datediff(day, cast('1900-01-01' as date), {{ d }}) % 7) + 1){%- endmacro %}
 
 {#- Trimmed text, NULL when blank. -#}
 {% macro wh_clean(expr) -%}nullif(trim({{ expr }}), ''){%- endmacro %}
 
 {#- A status/dropdown label as a stable code: "In production " -> 'in_production'. -#}
 {% macro wh_label_code(expr) -%}replace(lower(nullif(trim({{ expr }}), '')), ' ', '_'){%- endmacro %}
+
+{#- A double-precision float type for ratios: DOUBLE on DuckDB (its FLOAT is 4 bytes), FLOAT(53) on SQL Server. -#}
+{% macro wh_float() -%}{{ adapter.dispatch('wh_float')() }}{%- endmacro %}
+{% macro default__wh_float() -%}float{%- endmacro %}
+{% macro duckdb__wh_float() -%}double{%- endmacro %}
+{% macro sqlserver__wh_float() -%}float{%- endmacro %}
+
+{#- A DATE `n` days after date d (n may be an SQL expression); dbt.dateadd returns a timestamp on both. -#}
+{% macro wh_add_days(d, n) -%}cast({{ dbt.dateadd('day', n, d) }} as date){%- endmacro %}
+
+{#- Monday of d's ISO week (a DATE). -#}
+{% macro wh_iso_week_start(d) -%}{{ wh_add_days(d, '1 - (' ~ wh_iso_weekday(d) ~ ')') }}{%- endmacro %}
+
+{#- ISO 8601 week number 1..53 and its ISO year (the year of the week's Thursday). -#}
+{% macro wh_iso_week(d) -%}{{ adapter.dispatch('wh_iso_week')(d) }}{%- endmacro %}
+{% macro default__wh_iso_week(d) -%}{{ dbt.date_part('week', d) }}{%- endmacro %}
+{% macro duckdb__wh_iso_week(d) -%}weekofyear({{ d }}){%- endmacro %}
+{% macro sqlserver__wh_iso_week(d) -%}datepart(iso_week, {{ d }}){%- endmacro %}
+
+{% macro wh_iso_year(d) -%}{{ adapter.dispatch('wh_iso_year')(d) }}{%- endmacro %}
+{% macro default__wh_iso_year(d) -%}
+  {{ dbt.date_part('year', wh_add_days(d, '4 - (' ~ wh_iso_weekday(d) ~ ')')) }}
+{%- endmacro %}
+{% macro duckdb__wh_iso_year(d) -%}isoyear({{ d }}){%- endmacro %}
+{% macro sqlserver__wh_iso_year(d) -%}
+  datepart(year, dateadd(day, 4 - ({{ wh_iso_weekday(d) }}), {{ d }}))
+{%- endmacro %}
+
+{#- ISO week label 'YYYY-Www' (e.g. '2026-W45'), sortable as text. -#}
+{% macro wh_iso_week_label(d) -%}
+  cast({{ dbt.concat([
+      'cast(' ~ wh_iso_year(d) ~ ' as ' ~ wh_string(4) ~ ')',
+      "case when " ~ wh_iso_week(d) ~ " < 10 then '-W0' else '-W' end",
+      'cast(' ~ wh_iso_week(d) ~ ' as ' ~ wh_string(2) ~ ')'
+  ]) }} as {{ wh_string(8) }})
+{%- endmacro %}

@@ -213,6 +213,10 @@ def test_dbt_docs_generate_describes_every_mart_and_column(built, tmp_path):
         "order_master",
         "capacity_calendar",
         "delivery_windows",
+        "delivery_schedules",
+        "capacity_planning",
+        "schedule_history",
+        "delivery_performance",
     }
     for mart in marts:
         assert mart["description"].strip(), f"{mart['name']} has no description"

@@ -33,7 +33,17 @@ EXPECTED_MODELS = {
     "order_master",
     "capacity_calendar",
     "delivery_windows",
+    # tag:schedule (the delivery plans)
+    "stg_planning__assignments",
+    "stg_planning__capacity",
+    "stg_planning__runs",
+    "int_deliveries__plan_vs_actual",
+    "delivery_schedules",
+    "capacity_planning",
+    "schedule_history",
+    "delivery_performance",
 }
+INCREMENTAL_MODELS = {"schedule_history"}
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +51,28 @@ def compiled(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("dbt_sqlserver")
     result = run_dbt(
         ["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{offline_compile: true}"],
+        work,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return work / "target" / "compiled" / "customer_master"
+
+
+@pytest.fixture(scope="module")
+def compiled_incremental(tmp_path_factory) -> Path:
+    """The incremental models compiled in their incremental branch (is_incremental() true offline)."""
+    work = tmp_path_factory.mktemp("dbt_sqlserver_incremental")
+    result = run_dbt(
+        [
+            "compile",
+            "--target",
+            "sqlserver",
+            "--no-populate-cache",
+            "--select",
+            "config.materialized:incremental",
+            "--vars",
+            "{offline_compile: true, offline_compile_incremental: true, "
+            "min_date: '2026-11-02', max_date: '2026-11-03'}",
+        ],
         work,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -58,9 +90,23 @@ def test_every_model_compiles_for_sqlserver_without_a_server(compiled):
     assert "nvarchar(" in (compiled / "models" / "marts" / "customer_master.sql").read_text()
 
 
-def test_every_compiled_file_parses_as_tsql(compiled):
+def test_incremental_models_compile_both_branches(compiled, compiled_incremental):
+    incremental = {
+        p.stem for p in (compiled_incremental / "models").rglob("*.sql") if not p.parent.name.endswith(".yml")
+    }
+    assert incremental == INCREMENTAL_MODELS
+    full = (compiled / "models" / "marts" / "planning" / "schedule_history.sql").read_text()
+    assert "between" not in full  # a first build loads every plan date
+    history = (compiled_incremental / "models" / "marts" / "planning" / "schedule_history.sql").read_text()
+    assert "where plan_date between cast('2026-11-02' as date) and cast('2026-11-03' as date)" in history
+
+
+@pytest.mark.parametrize("which", ["compiled", "compiled_incremental"])
+def test_every_compiled_file_parses_as_tsql(which, request):
+    compiled = request.getfixturevalue(which)
     files = sorted(compiled.rglob("*.sql"))
-    assert len(files) > len(EXPECTED_MODELS)  # models plus data tests
+    if which == "compiled":
+        assert len(files) > len(EXPECTED_MODELS)  # models plus data tests
     errors = []
     for path in files:
         try:
@@ -73,7 +119,9 @@ def test_every_compiled_file_parses_as_tsql(compiled):
     assert not errors, "\n".join(errors)
 
 
-def test_no_duckdb_isms_in_the_tsql(compiled):
+@pytest.mark.parametrize("which", ["compiled", "compiled_incremental"])
+def test_no_duckdb_isms_in_the_tsql(which, request):
+    compiled = request.getfixturevalue(which)
     hits = []
     for path in sorted(compiled.rglob("*.sql")):
         sql = _strip_comments(path.read_text(encoding="utf-8"))
@@ -91,3 +139,8 @@ def test_engine_specific_expressions_render_their_tsql_form(compiled):
     calendar = (compiled / "models" / "marts" / "capacity_calendar.sql").read_text()
     assert "datediff(day, cast('1900-01-01' as date), capacity_date)" in calendar
     assert "isodow" not in calendar
+    planning = (compiled / "models" / "marts" / "planning" / "capacity_planning.sql").read_text()
+    assert "datepart(iso_week, day)" in planning and "weekofyear" not in planning
+    assert "isoyear" not in planning
+    performance = (compiled / "models" / "marts" / "planning" / "delivery_performance.sql").read_text()
+    assert "as float)" in performance and "as double)" not in performance

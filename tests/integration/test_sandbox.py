@@ -227,7 +227,11 @@ def test_boards_arguments_filter_and_page(http, sandbox):
     assert [b["id"] for b in data["b"]] == [CAPACITY]
     assert data["c"] == []
     cols = ok(post(http, sandbox, f"{{ boards(ids: [{ORDERS}]) {{ columns(types: [date]) {{ id }} }} }}"))
-    assert [c["id"] for c in cols["boards"][0]["columns"]] == [OC["requested_date"], OC["promised_date"]]
+    assert [c["id"] for c in cols["boards"][0]["columns"]] == [
+        OC["requested_date"],
+        OC["promised_date"],
+        OC["delivered_date"],
+    ]
 
 
 # --------------------------------------------------------------------------- pagination

@@ -198,3 +198,31 @@ def test_rendered_values_are_json_strings_in_mondays_shapes(ws):
     assert by_role["customer"]["value"] is None and by_role["customer"]["text"] is None
     assert by_role["status"]["value"] == f'{{"index":{by_role["status"]["index"]}}}'
     assert by_role["product"]["value"].startswith('{"ids":[')
+
+
+def test_only_delivered_orders_have_a_delivered_date_on_or_after_the_requested_day(ws):
+    orders = ws.boards[BOARD_IDS["orders"]]
+    column = orders.columns[-1]
+    assert (column.id, column.title, column.type) == (
+        COLUMN_IDS["orders"]["delivered_date"],
+        "Delivered on",
+        "date",
+    )
+    labels = dict(orders.columns_by_id[COLUMN_IDS["orders"]["status"]].labels)
+    as_of = dt.date(2026, 11, 1)
+    late = on_day = 0
+    for item in orders.items:
+        delivered = cell(orders, item, "delivered_date")
+        if labels[cell(orders, item, "status")] != "Delivered":
+            assert delivered is None
+            continue
+        day = dt.date.fromisoformat(delivered)
+        assert day <= as_of
+        requested = cell(orders, item, "requested_date")
+        if requested is None:
+            continue
+        requested = dt.date.fromisoformat(requested[0] if isinstance(requested, tuple) else requested)
+        assert 0 <= (day - requested).days <= 3 or day == as_of
+        late += day > requested
+        on_day += day == requested
+    assert on_day > 0 and 0.04 < late / (late + on_day) < 0.15  # about 1 in 12 late

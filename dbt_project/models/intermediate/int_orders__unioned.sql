@@ -15,6 +15,7 @@ with monday_orders as (
         production_start,
         production_end,
         rush_approved,
+        delivered_date,
         is_active,
         created_at,
         updated_at

@@ -25,6 +25,7 @@ select
     production_start,
     production_end,
     rush_approved,
+    delivered_date,
     is_active,
     {{ wh_bool("is_active = 1 and (status is null or status not in ('delivered', 'cancelled'))") }} as is_open,
     created_at,

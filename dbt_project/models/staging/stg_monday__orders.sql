@@ -3,7 +3,8 @@ with
 {{ monday_pivot('orders', {
     'order_number': 'text', 'customer': 'text', 'status': 'text', 'priority': 'text',
     'quantity': 'number', 'requested_date': 'date', 'promised_date': 'date', 'product': 'text',
-    'production_start': 'date', 'production_end': 'date', 'rush_approved': 'bool'
+    'production_start': 'date', 'production_end': 'date', 'rush_approved': 'bool',
+    'delivered_date': 'date'
 }) }}
 
 select
@@ -18,5 +19,6 @@ select
     cast({{ wh_clean('product') }} as {{ wh_string(200) }}) as product,
     production_start,
     production_end,
-    {{ wh_bool('rush_approved = 1') }} as rush_approved
+    {{ wh_bool('rush_approved = 1') }} as rush_approved,
+    delivered_date
 from monday_items
