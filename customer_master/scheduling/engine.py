@@ -327,7 +327,12 @@ def plan_deliveries(
     summary = _capacity_summary(
         resources, day_list, cap_reg, cap_ot, cap_reg - rem_reg, cap_ot - rem_ot, maintenance, is_holiday
     )
-    return Plan(settings, tuple(assignments), summary)
+    plan = Plan(settings, tuple(assignments), summary)
+    if settings.improve:  # local search on the greedy plan: customer_master/scheduling/improve.py
+        from customer_master.scheduling.improve import improve_plan
+
+        plan = improve_plan(plan, orders, windows_by_customer)
+    return plan
 
 
 def _capacity_summary(
