@@ -15,7 +15,7 @@ SANDBOX_PORT ?= 8765
 .PHONY: help setup manifest demo test test-fast ui sandbox bench lock lint format system-deps clean
 
 help:
-	@echo "make demo    set up, start the sandbox, ingest every Monday board with Dagster, print a summary"
+	@echo "make demo    set up, start the sandbox, run the nightly pipeline for today (ingest, dbt, plan), print a summary"
 	@echo "make test    set up and run the whole test suite"
 	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:3000 with the sandbox running"
 	@echo "make bench   run the benchmarks (JSON in benchmarks/results/, table in benchmarks/README.md)"

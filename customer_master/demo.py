@@ -1,4 +1,5 @@
-"""`make demo`: start the sandbox, ingest every board and build the dbt models with Dagster.
+"""`make demo`: start the sandbox and run the nightly pipeline for today with Dagster: every Monday
+board, the dbt models, the day's delivery plan with its checks, and the schedule models.
 
 Runs on the embedded defaults (DuckDB file under .data/, the sandbox emulator on 127.0.0.1) and
 leaves `.data/warehouse.duckdb` behind for exploring. The run is recorded in the local Dagster
@@ -36,57 +37,77 @@ def main(argv: list[str] | None = None) -> int:
 
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-MODELS_JOB = "warehouse_models_job"
+PIPELINE_JOB = "daily_pipeline_job"
 
 
 def _run_and_report(partition: str) -> int:
     import dagster as dg
 
     from customer_master.definitions import defs
-
-    started = time.perf_counter()
-    definitions = defs()
-    with dg.DagsterInstance.get() as instance:
-        ingestion = _ingest(definitions, instance, partition)
-        _print_ingestion(ingestion, partition)
-        models = None
-        if ingestion.success:
-            models = definitions.resolve_job_def(MODELS_JOB).execute_in_process(
-                instance=instance, run_config=INFO_LOGS, raise_on_error=False
-            )
-            print(
-                f"\nDagster run {models.run_id[:8]} (dbt build): {'SUCCESS' if models.success else 'FAILED'}"
-            )
-    _print_tables()
-    print(f"\ntotal {time.perf_counter() - started:.1f} s")
-    return 0 if ingestion.success and models is not None and models.success else 1
-
-
-def _ingest(definitions, instance, partition: str):
     from customer_master.defs.monday.assets import monday_board_assets
 
+    started = time.perf_counter()
     # The demo's sandbox is a fresh workspace each time: pull it whole, not incrementally.
     full = {asset.key.to_python_identifier(): {"config": {"mode": "full"}} for asset in monday_board_assets}
-    return definitions.resolve_job_def("monday_ingestion_job").execute_in_process(
-        partition_key=partition,
-        instance=instance,
-        run_config={**INFO_LOGS, "ops": full},
-        raise_on_error=False,
-    )
-
-
-def _print_ingestion(result, partition: str) -> None:
+    with dg.DagsterInstance.get() as instance:
+        result = (
+            defs()
+            .resolve_job_def(PIPELINE_JOB)
+            .execute_in_process(
+                partition_key=partition,
+                instance=instance,
+                run_config={**INFO_LOGS, "ops": full},
+                raise_on_error=False,
+            )
+        )
     status = "SUCCESS" if result.success else "FAILED"
-    print(f"\nDagster run {result.run_id[:8]} (Monday ingestion, partition {partition}): {status}")
+    print(f"\nDagster run {result.run_id[:8]} ({PIPELINE_JOB}, partition {partition}): {status}")
+    _print_ingestion(result)
+    _print_plan(result)
+    _print_tables()
+    print(f"\ntotal {time.perf_counter() - started:.1f} s")
+    return 0 if result.success else 1
+
+
+def _materializations(result) -> dict[str, dict]:
+    return {
+        e.materialization.asset_key.to_user_string(): {
+            k: v.value for k, v in e.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+
+
+def _print_ingestion(result) -> None:
     header = ("asset", "items", "values", "quarantined", "error rate", "API calls", "s")
     print("{:<20}{:>9}{:>10}{:>13}{:>12}{:>11}{:>8}".format(*header))
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        md = {k: v.value for k, v in mat.metadata.items()}
+    for key, md in _materializations(result).items():
+        if not key.startswith("monday/"):
+            continue
         print(
-            f"{mat.asset_key.to_user_string():<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"
+            f"{key:<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"
             f"{md['quarantined']:>13}{md['error_rate']:>12.2%}{md['api_calls']:>11}{md['seconds']:>8.2f}"
         )
+
+
+def _print_plan(result) -> None:
+    md = _materializations(result).get("delivery_plan")
+    if md is None:
+        print("\ndelivery plan: not made (an upstream step failed)")
+        return
+    print(
+        f"\ndelivery plan {md['plan_date']}: {md['scheduled']} of {md['orders']} open orders scheduled, "
+        f"{md['late']} late, {md['unschedulable']} unschedulable {md['unschedulable_by_reason']}; "
+        f"peak utilization {md['peak_utilization']:.0%}, overtime {md['overtime_units']:.0f} units, "
+        f"engine {md['engine_seconds']:.2f} s"
+    )
+    print("checks:")
+    for e in sorted(result.get_asset_check_evaluations(), key=lambda e: e.check_name):
+        if "summary" not in e.metadata:  # the threshold checks; dbt's tests are in the dbt log above
+            continue
+        verdict = "pass" if e.passed else ("WARN" if e.severity.value == "WARN" else "FAIL")
+        summary = e.metadata["summary"].value
+        print(f"  {verdict:<5}{e.check_name:<36}{summary}")
 
 
 def _print_tables() -> None:
@@ -98,7 +119,14 @@ def _print_tables() -> None:
     print(f"\nwarehouse tables ({settings.warehouse_path}):")
     for table, rows in sorted(warehouse.table_counts().items()):
         print(f"  {table:<28}{rows:>10}")
-    for mart in ("customer_master", "order_master"):
+    for mart in (
+        "customer_master",
+        "order_master",
+        "delivery_schedules",
+        "capacity_planning",
+        "schedule_history",
+        "delivery_performance",
+    ):
         rows = warehouse.query(f"select count(*) from {mart}")[0][0]
         print(f"  {mart:<28}{rows:>10}")
 

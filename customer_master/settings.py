@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     schedule_holiday_country: str | None = Field("US", alias="CM_SCHEDULE_HOLIDAY_COUNTRY")
     schedule_ordering: Literal["strict", "weekly_buckets"] = Field("strict", alias="CM_SCHEDULE_ORDERING")
     schedule_retention_years: int = Field(5, alias="CM_SCHEDULE_RETENTION_YEARS", ge=1)
+    # The local-search pass after the greedy (scheduling/improve.py): less weighted lateness, never
+    # at a higher priority's expense; seconds on large plans, so off by default.
+    schedule_improve: bool = Field(False, alias="CM_SCHEDULE_IMPROVE")
 
     @field_validator("schedule_holiday_country")
     @classmethod

@@ -1,21 +1,31 @@
 """The nightly pipeline: at 02:00 (in the partitions' timezone) run the day's partition end to end.
 
-Today that is the Monday ingestion and the dbt build; the schedule engine and its models join the
-same job as they land (issue 5). The schedule targets the newest partition, the day it runs on
-(`end_offset=1`), and backfills of earlier days run the same job for a range of partitions.
+Monday ingestion → dbt (staging, marts, snapshots) → the delivery plan for that day → the schedule
+models (delivery_schedules, capacity_planning, schedule_history, delivery_performance), with every
+asset check. The schedule targets the newest partition, the day it runs on (`end_offset=1`);
+backfills of earlier days run the same job for a range of partitions (the plan of a past day is
+made from the snapshots as of that day, and replaces that day's plan).
 """
 
 import dagster as dg
 
-from customer_master.defs.dbt.assets import customer_master_dbt
+from customer_master.defs.dbt.assets import customer_master_dbt, schedule_models_dbt
 from customer_master.defs.monday.assets import MONDAY_GROUP
+from customer_master.defs.scheduling.assets import SCHEDULING_GROUP
 
 NIGHTLY_HOUR = 2
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    selection=dg.AssetSelection.groups(MONDAY_GROUP) | dg.AssetSelection.assets(customer_master_dbt),
-    description="Every Monday board for the day's partition, then dbt build (tests as checks).",
+    selection=(
+        dg.AssetSelection.groups(MONDAY_GROUP)
+        | dg.AssetSelection.assets(customer_master_dbt)
+        | dg.AssetSelection.groups(SCHEDULING_GROUP)
+        | dg.AssetSelection.assets(schedule_models_dbt)
+    ),
+    description=(
+        "Every Monday board, dbt build, the day's delivery plan, then the schedule models (checks included)."
+    ),
 )
 
 nightly_schedule = dg.build_schedule_from_partitioned_job(

@@ -18,3 +18,6 @@ daily_partitions = dg.DailyPartitionsDefinition(
     timezone=get_settings().timezone,
     end_offset=1,
 )
+
+# The day's delivery plan (defs/scheduling); dbt's `planning` source tables translate to it.
+DELIVERY_PLAN_KEY = dg.AssetKey("delivery_plan")

@@ -10,7 +10,6 @@ the file's log, so the only commit that costs is the swap's, and a killed load l
 from __future__ import annotations
 
 import contextlib
-
 import datetime as dt
 import itertools
 import time

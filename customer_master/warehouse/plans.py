@@ -40,6 +40,7 @@ SNAPSHOT_ORDERS = "snap_order_master"
 SNAPSHOT_CUSTOMERS = "snap_customer_master"
 CAPACITY_CALENDAR = "capacity_calendar"
 SCHEDULE_HISTORY = "schedule_history"
+DELIVERY_PERFORMANCE = "delivery_performance"
 
 ORDER_INPUT_COLUMNS: tuple[str, ...] = (
     "order_id",
@@ -155,6 +156,13 @@ class PlanStatements:
             f'FROM {self.st.ref(PLAN_ASSIGNMENTS)} WHERE "plan_date" = ?'
         )
 
+    def overall_performance(self) -> str:
+        """(schedule_variance_rate, delivered_orders) of the overall row of delivery_performance."""
+        return (
+            'SELECT "schedule_variance_rate", "delivered_orders" '
+            f"FROM {self.st.mart_ref(DELIVERY_PERFORMANCE)} WHERE \"scope\" = 'overall'"
+        )
+
     def catalog(self) -> dict[str, str]:
         """Every statement, by a stable name (for the T-SQL parse test)."""
         out = {
@@ -164,6 +172,7 @@ class PlanStatements:
             "capacity_in_horizon": self.capacity_in_horizon(),
             "capacity_violations": self.capacity_violations(),
             "plan_integrity": self.plan_integrity(),
+            "overall_performance": self.overall_performance(),
             "purge_schedule_history": self.delete_before(self.st.mart_ref(SCHEDULE_HISTORY)),
         }
         for spec in PLAN_TABLES:
@@ -285,6 +294,18 @@ def plan_integrity(warehouse: SqlWarehouse, plan_date: dt.date) -> PlanIntegrity
     with warehouse.session() as s:
         rows, distinct, unexplained, slotless = s.query(ps.plan_integrity(), [plan_date])[0]
     return PlanIntegrity(int(rows), int(distinct), int(unexplained or 0), int(slotless or 0))
+
+
+def overall_schedule_variance(warehouse: SqlWarehouse) -> tuple[float | None, int]:
+    """(share of delivered orders not delivered on their planned day, delivered orders judged)."""
+    ps = PlanStatements(warehouse.statements)
+    with warehouse.session() as s:
+        _require_tables(s, ps, (DELIVERY_PERFORMANCE,))
+        rows = s.query(ps.overall_performance())
+    if not rows or rows[0][1] is None:
+        return None, 0
+    rate, delivered = rows[0]
+    return (None if rate is None else float(rate)), int(delivered)
 
 
 def retention_cutoff(today: dt.date, years: int) -> dt.date:

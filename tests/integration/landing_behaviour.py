@@ -138,6 +138,10 @@ class LandingBehaviour:
             "ops_quarantine": n_values // 25,
             "ops_run_log": 0,
             "ops_sync_state": 1,
+            # A board load does not touch the delivery plans (created empty with the schema).
+            "plan_assignments": 0,
+            "plan_capacity": 0,
+            "plan_runs": 0,
         }
         (board_row,) = wh.table_rows("raw_monday_boards")
         assert board_row[:3] == (BOARD, "Orders", "active")

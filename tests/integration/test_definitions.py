@@ -36,3 +36,27 @@ def test_dg_check_defs_passes():
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_daily_pipeline_runs_ingestion_dbt_the_plan_and_the_schedule_models_with_their_checks():
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    job = definitions.resolve_job_def("daily_pipeline_job")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert {"monday/orders", "order_master", "snap_order_master", "delivery_plan", "delivery_schedules",
+            "capacity_planning", "schedule_history", "delivery_performance"} <= keys  # fmt: skip
+    plan = dg.AssetKey("delivery_plan")
+    assert {dg.AssetKey("snap_order_master"), dg.AssetKey("capacity_calendar")} <= graph.get(plan).parent_keys
+    for model in ("delivery_schedules", "capacity_planning", "schedule_history"):
+        assert plan in graph.upstream_key_iterator(dg.AssetKey(model)), model
+    checks = {c.name: c for c in job.asset_layer.asset_graph.asset_check_keys if c.asset_key == plan}
+    assert {"capacity_never_exceeded", "every_order_scheduled_or_explained", "schedule_calculation_errors",
+            "unscheduled_backlog", "sustained_capacity_utilization"} <= set(checks)  # fmt: skip
+    assert graph.get(plan).partitions_def == job.partitions_def
+
+
+def test_plans_are_purged_by_a_weekly_retention_job():
+    definitions = defs()
+    assert definitions.resolve_job_def("schedule_retention_job") is not None
+    schedule = definitions.resolve_schedule_def("schedule_retention_job_schedule")
+    assert schedule.cron_schedule == "0 3 * * 0"

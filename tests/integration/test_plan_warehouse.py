@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from customer_master.scheduling import CapacityDay, PlanSettings, plan_deliveries
-from customer_master.scheduling.records import assignment_columns, capacity_columns, summarize
 from customer_master.scheduling.models import Order
+from customer_master.scheduling.records import assignment_columns, capacity_columns, summarize
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 from customer_master.warehouse.plans import (
     PlanInputsMissing,
@@ -90,7 +90,8 @@ def test_capacity_is_rechecked_on_the_rows_as_written(wh):
     assert plan_integrity(wh, DAY).rows == 6
     with duckdb.connect(str(wh.path)) as con:  # someone edits the plan by hand: 4 orders on one day
         con.execute(
-            "UPDATE plan_assignments SET scheduled_date = ? WHERE order_id IN ('monday:0','monday:1','monday:2','monday:3')",
+            "UPDATE plan_assignments SET scheduled_date = ? "
+            "WHERE order_id IN ('monday:0', 'monday:1', 'monday:2', 'monday:3')",
             [DAY],
         )
     (violation,) = capacity_violations(wh, DAY)

@@ -16,8 +16,8 @@ from customer_master.scheduling import (
     DeliveryWindow,
     PlanSettings,
     plan_deliveries,
+    verdicts,
 )
-from customer_master.scheduling import verdicts
 from customer_master.scheduling.records import (
     assignment_columns,
     capacity_columns,

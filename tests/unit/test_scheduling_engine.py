@@ -402,7 +402,9 @@ def test_orders_of_a_deactivated_customer_are_unschedulable_with_their_own_reaso
         Order("o1", "active", "normal", 5.0, date(2026, 11, 24)),
         Order("o2", "gone", "rush", 5.0, date(2026, 11, 24)),
     ]
-    plan = plan_deliveries(orders, {"active": None, "gone": None}, capacity, settings, inactive_customers={"gone"})
+    plan = plan_deliveries(
+        orders, {"active": None, "gone": None}, capacity, settings, inactive_customers={"gone"}
+    )
     by_id = plan.by_order_id()
     assert by_id["o1"].status == "scheduled"
     assert (by_id["o2"].status, by_id["o2"].reason) == ("unschedulable", REASON_CUSTOMER_INACTIVE)

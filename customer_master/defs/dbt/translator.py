@@ -1,5 +1,8 @@
 """How dbt nodes become Dagster assets: groups by layer, and Monday sources joined to the board assets.
 
+The `planning` source tables (plan_assignments, plan_capacity, plan_runs) are all written by the one
+`delivery_plan` asset, so a model reading any of them depends on that asset instead.
+
 The raw Monday tables are long and shared by every board, so a dbt source table cannot stand for
 one board asset. Instead each `stg_monday__<board>` model depends directly on the `monday/<board>`
 ingestion asset, which is the lineage that actually holds: the customers staging model changes
@@ -12,7 +15,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
 
+from customer_master.defs.shared import DELIVERY_PLAN_KEY
+
 MONDAY_SOURCE = "monday"
+PLANNING_SOURCE = "planning"
 MONDAY_STAGING_PREFIX = "stg_monday__"
 LAYER_GROUPS = {"staging": "dbt_staging", "intermediate": "dbt_intermediate", "marts": "marts"}
 
@@ -38,13 +44,18 @@ def monday_board_of(node: Mapping[str, Any]) -> str | None:
     return name.removeprefix(MONDAY_STAGING_PREFIX) if name.startswith(MONDAY_STAGING_PREFIX) else None
 
 
-def is_monday_source(key: dg.AssetKey, manifest: Mapping[str, Any]) -> bool:
-    """Whether an upstream key is one of the `monday` dbt source tables."""
+def is_source_of(key: dg.AssetKey, manifest: Mapping[str, Any], source_name: str) -> bool:
+    """Whether an upstream key is one of the tables of the dbt source `source_name`."""
     source_keys = {
         tuple(_source_key(source)) for source in manifest.get("sources", {}).values()
-        if source.get("source_name") == MONDAY_SOURCE
+        if source.get("source_name") == source_name
     }  # fmt: skip
     return tuple(key.path) in source_keys
+
+
+def is_monday_source(key: dg.AssetKey, manifest: Mapping[str, Any]) -> bool:
+    """Whether an upstream key is one of the `monday` dbt source tables."""
+    return is_source_of(key, manifest, MONDAY_SOURCE)
 
 
 def _source_key(source: Mapping[str, Any]) -> list[str]:
@@ -58,10 +69,14 @@ class CustomerMasterTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         spec = spec.replace_attributes(group_name=layer_group(node))
+        reads_plan = any(is_source_of(dep.asset_key, manifest, PLANNING_SOURCE) for dep in spec.deps)
+        if reads_plan:
+            deps = [dep for dep in spec.deps if not is_source_of(dep.asset_key, manifest, PLANNING_SOURCE)]
+            spec = spec.replace_attributes(deps=[*deps, dg.AssetDep(DELIVERY_PLAN_KEY)])
         board = monday_board_of(node)
         if board is None:
             return spec
-        deps = [dep for dep in spec.deps if not is_monday_source(dep.asset_key, manifest)]
+        deps = [dep for dep in spec.deps if not is_source_of(dep.asset_key, manifest, MONDAY_SOURCE)]
         return spec.replace_attributes(deps=[*deps, dg.AssetDep(dg.AssetKey(["monday", board]))])
 
 

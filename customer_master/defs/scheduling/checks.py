@@ -1,0 +1,114 @@
+"""Asset checks with the business thresholds (customer_master/thresholds.py) on the delivery plan.
+
+The verdicts are decided in customer_master/scheduling/verdicts.py; this module names the checks and
+turns verdicts into results whose metadata shows the measured value next to its threshold.
+Capacity and "every order explained" are re-measured on the rows as written, not taken from the engine.
+"""
+
+import dagster as dg
+
+from customer_master.defs.resources import WarehouseResource
+from customer_master.defs.shared import DELIVERY_PLAN_KEY
+from customer_master.scheduling import verdicts
+from customer_master.scheduling.models import Plan
+from customer_master.scheduling.records import PlanSummary, longest_high_utilization_run
+from customer_master.thresholds import get_thresholds
+from customer_master.warehouse.loader import SqlWarehouse
+from customer_master.warehouse.plans import capacity_violations, overall_schedule_variance, plan_integrity
+
+CHECK_CAPACITY = "capacity_never_exceeded"
+CHECK_EXPLAINED = "every_order_scheduled_or_explained"
+CHECK_CALCULATION_ERRORS = "schedule_calculation_errors"
+CHECK_BACKLOG = "unscheduled_backlog"
+CHECK_UTILIZATION = "sustained_capacity_utilization"
+CHECK_VARIANCE = "schedule_variance"
+DELIVERY_PERFORMANCE_KEY = dg.AssetKey("delivery_performance")
+
+PLAN_CHECK_SPECS = [
+    dg.AssetCheckSpec(
+        CHECK_CAPACITY,
+        asset=DELIVERY_PLAN_KEY,
+        blocking=True,
+        description="No resource x day beyond its regular or overtime capacity (blocks the schedule models).",
+    ),
+    dg.AssetCheckSpec(
+        CHECK_EXPLAINED,
+        asset=DELIVERY_PLAN_KEY,
+        blocking=True,
+        description="Every open order has one plan row: scheduled on a day and resource, or with a reason.",
+    ),
+    dg.AssetCheckSpec(
+        CHECK_CALCULATION_ERRORS,
+        asset=DELIVERY_PLAN_KEY,
+        description="Orders rejected for bad data; critical above the schedule error rate threshold (1 %).",
+    ),
+    dg.AssetCheckSpec(
+        CHECK_BACKLOG,
+        asset=DELIVERY_PLAN_KEY,
+        description="Valid orders left unscheduled (no capacity or delivery day); critical above 100.",
+    ),
+    dg.AssetCheckSpec(
+        CHECK_UTILIZATION,
+        asset=DELIVERY_PLAN_KEY,
+        description="A resource above 95 % utilization on consecutive capacity days warns.",
+    ),
+]
+
+
+def check_result(
+    name: str, verdict: verdicts.Verdict, asset: dg.AssetKey = DELIVERY_PLAN_KEY
+) -> dg.AssetCheckResult:
+    severity = dg.AssetCheckSeverity.ERROR if verdict.severity == "error" else dg.AssetCheckSeverity.WARN
+    metadata: dict[str, object] = {
+        "value": dg.MetadataValue.float(float(verdict.value)),
+        "threshold": dg.MetadataValue.float(float(verdict.threshold)),
+        "summary": verdict.description,
+    }
+    if verdict.details:
+        metadata["details"] = dg.MetadataValue.json(verdict.details)
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=asset,
+        passed=verdict.passed,
+        severity=severity,
+        description=verdict.description,
+        metadata=metadata,
+    )
+
+
+def plan_check_results(
+    warehouse: SqlWarehouse, plan: Plan, summary: PlanSummary
+) -> list[dg.AssetCheckResult]:
+    t = get_thresholds()
+    plan_date = plan.settings.plan_date
+    integrity = plan_integrity(warehouse, plan_date)
+    return [
+        check_result(CHECK_CAPACITY, verdicts.capacity_respected(capacity_violations(warehouse, plan_date))),
+        check_result(
+            CHECK_EXPLAINED,
+            verdicts.every_order_explained(
+                summary.orders,
+                integrity.rows,
+                integrity.distinct_orders,
+                integrity.unexplained,
+                integrity.scheduled_without_slot,
+            ),
+        ),
+        check_result(CHECK_CALCULATION_ERRORS, verdicts.calculation_errors(summary, t)),
+        check_result(CHECK_BACKLOG, verdicts.unscheduled_backlog(summary, t)),
+        check_result(
+            CHECK_UTILIZATION,
+            verdicts.sustained_utilization(longest_high_utilization_run(plan, t.utilization_warn), t),
+        ),
+    ]
+
+
+@dg.asset_check(
+    asset=DELIVERY_PERFORMANCE_KEY,
+    name=CHECK_VARIANCE,
+    description="Share of delivered orders not delivered on their planned day; warns above 2 %.",
+)
+def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    rate, delivered = overall_schedule_variance(warehouse.get_warehouse())
+    verdict = verdicts.schedule_variance(rate, delivered, get_thresholds())
+    return check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY)
