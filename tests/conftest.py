@@ -23,3 +23,13 @@ def sandbox(_sandbox_server):
     """
     _sandbox_server.control.reset()
     yield _sandbox_server
+
+
+@pytest.fixture()
+def slack_receiver():
+    """A fake Slack incoming webhook on 127.0.0.1 (tests/slack_receiver.py): records every POST,
+    answers 200 "ok" unless scripted with `.respond(status, times=...)` or `.delay(seconds, ...)`."""
+    from tests.slack_receiver import SlackReceiver
+
+    with SlackReceiver() as receiver:
+        yield receiver

@@ -1,0 +1,54 @@
+"""Slack alerts: message builders and delivery (no dagster imports: the sensors in `defs/` call these).
+
+Public API:
+    Alert, DailyDigest                                   what a message says (models.py)
+    run_failure_alert, check_failure_alert, freshness_alert, run_duration_alert, daily_digest_alert
+    freshness_needs_alert(previous_state, state)         once per transition, never a repeat
+    fmt_pct, fmt_duration, fmt_count                     number formatting for messages
+    render_slack_payload(alert, *, ui_base_url)          the incoming-webhook JSON
+    SlackNotifier(webhook_url, ui_base_url, ...).send(alert) -> DeliveryResult   never raises
+    notifier_from_env()                                  CM_SLACK_WEBHOOK_URL, CM_DAGSTER_UI_URL
+"""
+
+from customer_master.alerts.messages import (
+    check_failure_alert,
+    daily_digest_alert,
+    fmt_count,
+    fmt_duration,
+    fmt_pct,
+    freshness_alert,
+    freshness_needs_alert,
+    run_duration_alert,
+    run_failure_alert,
+)
+from customer_master.alerts.models import Alert, AlertKind, DailyDigest, Severity
+from customer_master.alerts.settings import AlertSettings
+from customer_master.alerts.slack import (
+    DeliveryResult,
+    SlackNotifier,
+    escape_mrkdwn,
+    notifier_from_env,
+    render_slack_payload,
+)
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertSettings",
+    "DailyDigest",
+    "DeliveryResult",
+    "Severity",
+    "SlackNotifier",
+    "check_failure_alert",
+    "daily_digest_alert",
+    "escape_mrkdwn",
+    "fmt_count",
+    "fmt_duration",
+    "fmt_pct",
+    "freshness_alert",
+    "freshness_needs_alert",
+    "notifier_from_env",
+    "render_slack_payload",
+    "run_duration_alert",
+    "run_failure_alert",
+]
