@@ -292,6 +292,30 @@ OPS_SYNC_STATE = TableSpec(
     ),
 )
 
+# One row per Dagster pipeline run (written by the run-report sensor through
+# `warehouse/run_reports.py`, replaced by run_id): the daily run report and the weekly summary in dbt.
+# run_date is the partition's date for a daily partition key, else the UTC start date.
+OPS_PIPELINE_RUNS = TableSpec(
+    "ops_pipeline_runs",
+    "ops",
+    (
+        Col("run_id", "id", nullable=False),
+        Col("job_name", "id"),
+        Col("partition_key", "id"),
+        Col("run_date", "date"),
+        Col("started_at", "timestamp"),
+        Col("ended_at", "timestamp"),
+        Col("duration_seconds", "float"),
+        Col("status", "id"),  # success | failure | canceled
+        Col("records_processed", "int"),
+        Col("errors", "int"),
+        Col("failed_checks", "int"),
+        Col("issues", "text"),  # newline-separated, NULL when none
+        Col("recorded_at", "timestamp"),
+    ),
+    index=("run_date",),
+)
+
 # --- delivery plans (written by the schedule asset, one set of rows per plan date) ---------------
 # Landed like the raw Monday tables (same schema): dbt reads them as the `planning` source. Times of
 # day are 'HH:MM:SS' text (no portable TIME type in the landing types); dbt casts them.
@@ -369,6 +393,7 @@ PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     OPS_QUARANTINE,
     OPS_RUN_LOG,
     OPS_SYNC_STATE,
+    OPS_PIPELINE_RUNS,
     *PLAN_TABLES,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in PRODUCTION_TABLES}

@@ -92,3 +92,17 @@
       'cast(' ~ wh_iso_week(d) ~ ' as ' ~ wh_string(2) ~ ')'
   ]) }} as {{ wh_string(8) }})
 {%- endmacro %}
+
+{#- The current time as a naive UTC timestamp, the warehouse's convention. dbt.current_timestamp() is the
+    session's local time on both engines (DuckDB now() in the TimeZone setting, SQL Server SYSDATETIME()
+    in the server's zone), so it is only the fallback for other adapters. Unit tests override this macro
+    to pin "now". -#}
+{% macro wh_utc_now() -%}{{ adapter.dispatch('wh_utc_now')() }}{%- endmacro %}
+{% macro default__wh_utc_now() -%}{{ dbt.current_timestamp() }}{%- endmacro %}
+{% macro duckdb__wh_utc_now() -%}cast(timezone('UTC', now()) as timestamp){%- endmacro %}
+{% macro sqlserver__wh_utc_now() -%}cast(sysutcdatetime() as datetime2(6)){%- endmacro %}
+
+{#- Hours from timestamp a to timestamp b as a float (second precision, rounded to 0.01 h). -#}
+{% macro wh_hours_between(a, b) -%}
+  round(cast({{ dbt.datediff(a, b, 'second') }} as {{ wh_float() }}) / 3600, 2)
+{%- endmacro %}

@@ -138,6 +138,7 @@ class LandingBehaviour:
             "ops_quarantine": n_values // 25,
             "ops_run_log": 0,
             "ops_sync_state": 1,
+            "ops_pipeline_runs": 0,  # written per Dagster run (run reports), not per board load
             # A board load does not touch the delivery plans (created empty with the schema).
             "plan_assignments": 0,
             "plan_capacity": 0,

@@ -217,6 +217,10 @@ def test_dbt_docs_generate_describes_every_mart_and_column(built, tmp_path):
         "capacity_planning",
         "schedule_history",
         "delivery_performance",
+        "daily_run_report",
+        "weekly_run_summary",
+        "sync_health",
+        "order_backlog",
     }
     for mart in marts:
         assert mart["description"].strip(), f"{mart['name']} has no description"

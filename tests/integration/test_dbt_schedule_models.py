@@ -38,6 +38,7 @@ SCHEDULE_MODELS = {
     "delivery_schedules",
     "capacity_planning",
     "delivery_performance",
+    "order_backlog",
 }
 HISTORY_SQL = (
     "select plan_date, order_id, status, scheduled_date, reason, _run_id from schedule_history "

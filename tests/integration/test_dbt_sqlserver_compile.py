@@ -42,6 +42,14 @@ EXPECTED_MODELS = {
     "capacity_planning",
     "schedule_history",
     "delivery_performance",
+    "order_backlog",
+    # run reports and sync health (untagged; the ops source)
+    "stg_ops__pipeline_runs",
+    "stg_ops__run_log",
+    "stg_ops__sync_state",
+    "daily_run_report",
+    "weekly_run_summary",
+    "sync_health",
 }
 INCREMENTAL_MODELS = {"schedule_history"}
 
@@ -144,3 +152,10 @@ def test_engine_specific_expressions_render_their_tsql_form(compiled):
     assert "isoyear" not in planning
     performance = (compiled / "models" / "marts" / "planning" / "delivery_performance.sql").read_text()
     assert "as float)" in performance and "as double)" not in performance
+    health = (compiled / "models" / "marts" / "operations" / "sync_health.sql").read_text()
+    assert "sysutcdatetime()" in health and "now()" not in health  # naive UTC, like the landed timestamps
+    assert re.search(r"datediff\(\s*second,", health)
+    weekly = (compiled / "models" / "marts" / "operations" / "weekly_run_summary.sql").read_text()
+    assert "datepart(iso_week, cur.week_start)" in weekly and "weekofyear" not in weekly
+    run_log = (compiled / "models" / "staging" / "ops" / "stg_ops__run_log.sql").read_text()
+    assert "CHARINDEX(" in run_log and "len( asset )" in run_log
