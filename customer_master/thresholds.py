@@ -7,7 +7,9 @@ quote the same value. Each threshold can be overridden from the environment (`CM
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,3 +58,19 @@ class AlertThresholds(BaseSettings):
 @cache
 def get_thresholds() -> AlertThresholds:
     return AlertThresholds()
+
+
+Severity = Literal["warn", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A measurement against a threshold: the asset checks turn it into a result whose metadata
+    shows `value` next to `threshold`."""
+
+    passed: bool
+    severity: Severity
+    value: float
+    threshold: float
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from customer_master.defs.monday.assets import MONDAY_GROUP
 from customer_master.defs.scheduling.assets import SCHEDULING_GROUP
 
 NIGHTLY_HOUR = 2
+NIGHTLY_SCHEDULE_NAME = "nightly_pipeline_schedule"
 
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
@@ -32,6 +33,6 @@ nightly_schedule = dg.build_schedule_from_partitioned_job(
     daily_pipeline_job,
     hour_of_day=NIGHTLY_HOUR,
     minute_of_hour=0,
-    name="nightly_pipeline_schedule",
+    name=NIGHTLY_SCHEDULE_NAME,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

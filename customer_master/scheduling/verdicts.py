@@ -7,23 +7,10 @@ results; what passes, at what severity, and what the metadata says is decided an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from customer_master.scheduling.records import HighUtilizationRun, PlanSummary
-from customer_master.thresholds import AlertThresholds
-
-Severity = Literal["warn", "error"]
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    passed: bool
-    severity: Severity
-    value: float
-    threshold: float
-    description: str
-    details: dict[str, Any] = field(default_factory=dict)
+from customer_master.thresholds import AlertThresholds, Verdict
 
 
 def capacity_respected(violations: Sequence[Any]) -> Verdict:

@@ -30,6 +30,7 @@ from customer_master.defs.dbt.project import dbt_project
 from customer_master.defs.dbt.resources import dbt_executable
 from customer_master.defs.monday.assets import monday_board_assets
 from customer_master.defs.monday.resources import MondayResource
+from customer_master.defs.monitoring.checks import CHECK_COVERAGE, CHECK_NAME_NULLS, customer_quality_checks
 from customer_master.defs.pipeline import daily_pipeline_job
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.assets import delivery_plan
@@ -79,7 +80,7 @@ def _run(
 ) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(
         assets=[*monday_board_assets, customer_master_dbt, delivery_plan, schedule_models_dbt],
-        asset_checks=[schedule_variance_check],
+        asset_checks=[schedule_variance_check, customer_quality_checks],
         jobs=[daily_pipeline_job],
         resources={
             "monday": MondayResource(
@@ -222,6 +223,14 @@ def test_the_nightly_job_plans_the_day_and_builds_the_schedule_models(story):
     checks = _checks(result)
     assert checks[CHECK_CAPACITY].passed and checks[CHECK_EXPLAINED].passed
     assert {CHECK_CALCULATION_ERRORS, CHECK_BACKLOG, CHECK_VARIANCE} <= set(checks)
+    # Data quality on the customer mart, measured value next to the threshold.
+    nulls, coverage = checks[CHECK_NAME_NULLS], checks[CHECK_COVERAGE]
+    assert nulls.passed and nulls.metadata["threshold"].value == 50
+    assert 0 <= nulls.metadata["value"].value < 50
+    assert coverage.metadata["threshold"].value == 0.9 and 0 < coverage.metadata["value"].value <= 1
+    assert set(coverage.metadata["details"].value) == {"company", "address", "status", "email"}
+    # And every board against the extraction thresholds.
+    assert checks["records_extracted"].passed and "record_error_rate" in checks
     plan = story.facts["day1_plan"]
     assert len(plan) == story.facts["day1_open_orders"] > 100
     assert story.facts["day1_schedules"] == [(len(plan), DAY1, DAY1)]

@@ -133,3 +133,33 @@ def test_the_board_assets_form_one_partitioned_group():
     for asset in monday_board_assets:
         assert asset.group_names_by_key[asset.key] == MONDAY_GROUP
         assert asset.partitions_def is not None
+
+
+def _evaluations(result) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {(e.asset_key.path[-1], e.check_name): e for e in result.get_asset_check_evaluations()}
+
+
+def test_each_board_is_checked_against_the_extraction_thresholds(sandbox, warehouse_path):
+    evaluations = _evaluations(_materialize(sandbox, warehouse_path))
+
+    for board in ("customers", "orders", "capacity"):
+        records = evaluations[(board, "records_extracted")]
+        assert records.passed and records.metadata["value"].value > 0
+        error_rate = evaluations[(board, "record_error_rate")]
+        assert error_rate.passed, error_rate.description  # the sandbox's dirt stays under 2 %
+        assert error_rate.metadata["threshold"].value == 0.02
+        assert 0 <= error_rate.metadata["value"].value <= 0.02
+    sync = evaluations[("customers", "customer_sync_duration")]
+    assert sync.passed and sync.metadata["threshold"].value == 900
+    assert ("orders", "customer_sync_duration") not in evaluations
+
+
+def test_an_empty_board_fails_the_blocking_zero_records_check(warehouse_path):
+    with SandboxServer(WorkspaceSpec(orders=0, seed=7)) as empty:
+        result = _materialize(empty, warehouse_path)
+
+    evaluations = _evaluations(result)
+    records = evaluations[("orders", "records_extracted")]
+    assert not records.passed and records.severity == dg.AssetCheckSeverity.ERROR
+    assert records.metadata["value"].value == 0 and "zero records" in records.description
+    assert evaluations[("customers", "records_extracted")].passed

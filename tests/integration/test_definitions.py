@@ -60,3 +60,33 @@ def test_plans_are_purged_by_a_weekly_retention_job():
     assert definitions.resolve_job_def("schedule_retention_job") is not None
     schedule = definitions.resolve_schedule_def("schedule_retention_job_schedule")
     assert schedule.cron_schedule == "0 3 * * 0"
+
+
+def test_every_alerting_sensor_and_the_hourly_customer_sync_are_defined_and_on():
+    import datetime as dt
+
+    definitions = defs()
+    sensors = {s.name: s for s in definitions.sensors}
+    assert {"run_failure_alert_sensor", "check_failure_alert_sensor", "freshness_alert_sensor",
+            "run_duration_sensor", "run_report_sensor"} <= set(sensors)  # fmt: skip
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    hourly = definitions.resolve_schedule_def("hourly_customer_sync_schedule")
+    assert hourly.cron_schedule == "30 * * * *"
+    when = dt.datetime(2026, 11, 23, 23, 30, tzinfo=dt.UTC)
+    repository = definitions.get_repository_def()
+    with dg.build_schedule_context(scheduled_execution_time=when, repository_def=repository) as context:
+        (request,) = hourly.evaluate_tick(context).run_requests
+    assert request.partition_key == "2026-11-23"
+    assert {
+        k.to_user_string()
+        for k in definitions.resolve_job_def("customer_sync_job").asset_layer.executable_asset_keys
+    } == {"monday/customers"}
+
+
+def test_freshness_policies_are_on_the_watched_assets():
+    graph = defs().resolve_asset_graph()
+    customers = graph.get(dg.AssetKey(["monday", "customers"])).freshness_policy
+    assert customers.fail_window.to_timedelta().total_seconds() == 3600
+    for asset in ("monday/orders", "order_master", "delivery_plan", "delivery_schedules"):
+        policy = graph.get(dg.AssetKey.from_user_string(asset)).freshness_policy
+        assert policy is not None and policy.deadline_cron == "0 4 * * *", asset

@@ -18,7 +18,9 @@ import sqlglot
 from sqlglot import exp
 
 from customer_master.warehouse import sqlserver
+from customer_master.warehouse.marts import customer_quality_sql
 from customer_master.warehouse.plans import PlanStatements
+from customer_master.warehouse.run_reports import RunReportStatements
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.sqlserver import (
     SQL_TYPE_TIMESTAMP,
@@ -43,15 +45,27 @@ STATEMENT_SETS = {
     "default": statements(),
     "dbo+ops": statements(schema="dbo", ops_schema="ops", staging_schema="stg"),
 }
-TSQL = [
-    pytest.param(sql, id=f"{set_name}:{name}")
-    for set_name, st in STATEMENT_SETS.items()
-    for name, sql in st.catalog("1234567890").items()
-] + [
-    pytest.param(sql, id=f"{set_name}:plan:{name}")
-    for set_name, st in STATEMENT_SETS.items()
-    for name, sql in PlanStatements(st).catalog().items()
-]
+TSQL = (
+    [
+        pytest.param(sql, id=f"{set_name}:{name}")
+        for set_name, st in STATEMENT_SETS.items()
+        for name, sql in st.catalog("1234567890").items()
+    ]
+    + [
+        pytest.param(sql, id=f"{set_name}:plan:{name}")
+        for set_name, st in STATEMENT_SETS.items()
+        for name, sql in PlanStatements(st).catalog().items()
+    ]
+    + [
+        pytest.param(sql, id=f"{set_name}:run_reports:{name}")
+        for set_name, st in STATEMENT_SETS.items()
+        for name, sql in RunReportStatements(st).catalog().items()
+    ]
+    + [
+        pytest.param(customer_quality_sql(st), id=f"{set_name}:marts:customer_quality")
+        for set_name, st in STATEMENT_SETS.items()
+    ]
+)
 
 # DuckDB/Postgres syntax that SQL Server rejects (outside string literals).
 FORBIDDEN = {
@@ -105,6 +119,17 @@ def test_no_statement_uses_duckdb_only_syntax(sql):
     code = _without_strings(sql)
     hits = [name for name, pattern in FORBIDDEN.items() if pattern.search(code)]
     assert hits == [], sql
+
+
+def test_run_reports_live_in_the_ops_schema_with_a_clustered_run_date_index():
+    cat = RunReportStatements(statements(schema="raw", ops_schema="ops")).catalog()
+    assert cat["delete_run"] == 'DELETE FROM "ops"."ops_pipeline_runs" WHERE "run_id" = ?'
+    assert cat["insert_run"].startswith('INSERT INTO "ops"."ops_pipeline_runs" ("run_id", "job_name"')
+    ddl = statements(schema="raw", ops_schema="ops").create_production_tables()
+    assert any(
+        'CREATE CLUSTERED INDEX "cix_ops_pipeline_runs" ON "ops"."ops_pipeline_runs" ("run_date")' in sql
+        for sql in ddl
+    )
 
 
 def test_transactions_and_session_settings_are_tsql():

@@ -20,6 +20,7 @@ from customer_master.board_mapping import sync_field_map_seed
 from customer_master.defs.dbt.project import dbt_project
 from customer_master.defs.dbt.translator import CustomerMasterTranslator
 from customer_master.defs.shared import WAREHOUSE_POOL, daily_partitions
+from customer_master.thresholds import get_thresholds
 
 SCHEDULE_SELECTOR = "tag:schedule"
 
@@ -38,7 +39,13 @@ def customer_master_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     sync_field_map_seed(dbt_project.project_dir)
     # No .fetch_row_counts(): it queries DuckDB from this process through dbt's adapter and keeps
     # that connection, which then locks out every other writer of the file (dagster-io#16248).
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(threshold_vars())], context=context).stream()
+
+
+def threshold_vars() -> dict[str, float]:
+    """The business DQ thresholds (customer_master/thresholds.py) for the dbt tests that apply them."""
+    t = get_thresholds()
+    return {"dq_coverage_min": t.coverage_min, "dq_customer_name_nulls_max": t.customer_name_nulls_warn}
 
 
 def partition_vars(context: dg.AssetExecutionContext) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
 
+from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.shared import DELIVERY_PLAN_KEY
 
 MONDAY_SOURCE = "monday"
@@ -69,6 +70,9 @@ class CustomerMasterTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         spec = spec.replace_attributes(group_name=layer_group(node))
+        policy = freshness_policy(spec.key.to_user_string())
+        if policy is not None:
+            spec = spec.replace_attributes(freshness_policy=policy)
         reads_plan = any(is_source_of(dep.asset_key, manifest, PLANNING_SOURCE) for dep in spec.deps)
         if reads_plan:
             deps = [dep for dep in spec.deps if not is_source_of(dep.asset_key, manifest, PLANNING_SOURCE)]

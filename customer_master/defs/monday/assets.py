@@ -2,13 +2,17 @@
 
 import datetime as dt
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from customer_master.defs.monday.resources import MondayResource
+from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.shared import WAREHOUSE_POOL, daily_partitions
+from customer_master.defs.shared import WAREHOUSE_POOL, daily_partitions, verdict_check_result
+from customer_master.monitoring import verdicts
 from customer_master.settings import get_settings
+from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.landing import LandingReport, land_board
 
@@ -52,6 +56,53 @@ def materialization_metadata(report: LandingReport) -> dict[str, object]:
     }
 
 
+CHECK_RECORDS = "records_extracted"
+CHECK_ERROR_RATE = "record_error_rate"
+CHECK_CUSTOMER_SYNC = "customer_sync_duration"
+
+
+def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
+    key = board_asset_key(board)
+    specs = [
+        dg.AssetCheckSpec(
+            CHECK_RECORDS,
+            asset=key,
+            blocking=True,
+            description="Zero records on the board after a sync is critical and stops what depends on it.",
+        ),
+        dg.AssetCheckSpec(
+            CHECK_ERROR_RATE,
+            asset=key,
+            description="Quarantined share of the values: warns above 2 %, critical above 5 %.",
+        ),
+    ]
+    if board == "customers":
+        specs.append(
+            dg.AssetCheckSpec(
+                CHECK_CUSTOMER_SYNC, asset=key, description="The customer sync is critical past 15 minutes."
+            )
+        )
+    return specs
+
+
+def board_check_results(board: str, report: LandingReport, active_items: int) -> list[dg.AssetCheckResult]:
+    t = get_thresholds()
+    key = board_asset_key(board)
+    results = [
+        verdict_check_result(CHECK_RECORDS, verdicts.records_extracted(board, active_items), key),
+        verdict_check_result(
+            CHECK_ERROR_RATE,
+            verdicts.record_error_rate(board, report.result.error_rate, report.result.quarantined, t),
+            key,
+        ),
+    ]
+    if board == "customers":
+        results.append(
+            verdict_check_result(CHECK_CUSTOMER_SYNC, verdicts.customer_sync_duration(report.seconds, t), key)
+        )
+    return results
+
+
 def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=board_asset_key(board),
@@ -62,6 +113,8 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
         description=BOARD_DESCRIPTIONS[board],
         metadata={"monday_board_id": board_id},
         tags={"source": "monday"},
+        check_specs=board_check_specs(board),
+        freshness_policy=freshness_policy(board_asset_key(board).to_user_string()),
     )
     def _board(
         context: dg.AssetExecutionContext,
@@ -75,10 +128,11 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
             partition_key=context.partition_key,
             started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         )
+        wh = warehouse.get_warehouse()
         with monday.get_client() as client:
             report = land_board(
                 client,
-                warehouse.get_warehouse(),
+                wh,
                 board_id,
                 run=run,
                 mode=config.mode,
@@ -88,7 +142,12 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
             f"{report.board_name}: {report.result.items_loaded} items, "
             f"{report.result.quarantined} quarantined ({report.mode})"
         )
-        return dg.MaterializeResult(metadata=materialization_metadata(report))
+        state = wh.sync_state(board_id)
+        active = state.active_items if state is not None else 0
+        return dg.MaterializeResult(
+            metadata=materialization_metadata(report),
+            check_results=board_check_results(board, report, active),
+        )
 
     return _board
 
@@ -104,3 +163,25 @@ monday_ingestion_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups(MONDAY_GROUP),
     description="Pull every Monday board into the raw tables for one day's partition.",
 )
+
+
+CUSTOMER_SYNC_MINUTE = 30
+
+customer_sync_job = dg.define_asset_job(
+    "customer_sync_job",
+    selection=[board_asset_key("customers")],
+    partitions_def=daily_partitions,
+    description="Pull the customers board for today's partition (hourly: customer data fresh within 1 h).",
+)
+
+
+@dg.schedule(
+    job=customer_sync_job,
+    cron_schedule=f"{CUSTOMER_SYNC_MINUTE} * * * *",
+    execution_timezone=get_settings().timezone,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Hourly customer sync, between the nightly runs.",
+)
+def hourly_customer_sync_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    day = context.scheduled_execution_time.astimezone(ZoneInfo(daily_partitions.timezone)).date()
+    return dg.RunRequest(partition_key=day.isoformat())

@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 
+from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.checks import PLAN_CHECK_SPECS, plan_check_results
 from customer_master.defs.shared import DELIVERY_PLAN_KEY, WAREHOUSE_POOL, daily_partitions
@@ -51,6 +52,7 @@ def plan_settings(plan_date: dt.date) -> PlanSettings:
     pool=WAREHOUSE_POOL,
     deps=PLAN_INPUT_KEYS,
     check_specs=PLAN_CHECK_SPECS,
+    freshness_policy=freshness_policy(DELIVERY_PLAN_KEY.to_user_string()),
     description=(
         "Which order is delivered on which day: every order open at the end of the plan date, planned "
         "against the capacity calendar (priority precedence, customer windows, holidays, maintenance). "

@@ -8,7 +8,7 @@ Capacity and "every order explained" are re-measured on the rows as written, not
 import dagster as dg
 
 from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.shared import DELIVERY_PLAN_KEY
+from customer_master.defs.shared import DELIVERY_PLAN_KEY, verdict_check_result
 from customer_master.scheduling import verdicts
 from customer_master.scheduling.models import Plan
 from customer_master.scheduling.records import PlanSummary, longest_high_utilization_run
@@ -55,25 +55,8 @@ PLAN_CHECK_SPECS = [
 ]
 
 
-def check_result(
-    name: str, verdict: verdicts.Verdict, asset: dg.AssetKey = DELIVERY_PLAN_KEY
-) -> dg.AssetCheckResult:
-    severity = dg.AssetCheckSeverity.ERROR if verdict.severity == "error" else dg.AssetCheckSeverity.WARN
-    metadata: dict[str, object] = {
-        "value": dg.MetadataValue.float(float(verdict.value)),
-        "threshold": dg.MetadataValue.float(float(verdict.threshold)),
-        "summary": verdict.description,
-    }
-    if verdict.details:
-        metadata["details"] = dg.MetadataValue.json(verdict.details)
-    return dg.AssetCheckResult(
-        check_name=name,
-        asset_key=asset,
-        passed=verdict.passed,
-        severity=severity,
-        description=verdict.description,
-        metadata=metadata,
-    )
+def _plan_result(name: str, verdict) -> dg.AssetCheckResult:
+    return verdict_check_result(name, verdict, DELIVERY_PLAN_KEY)
 
 
 def plan_check_results(
@@ -83,8 +66,8 @@ def plan_check_results(
     plan_date = plan.settings.plan_date
     integrity = plan_integrity(warehouse, plan_date)
     return [
-        check_result(CHECK_CAPACITY, verdicts.capacity_respected(capacity_violations(warehouse, plan_date))),
-        check_result(
+        _plan_result(CHECK_CAPACITY, verdicts.capacity_respected(capacity_violations(warehouse, plan_date))),
+        _plan_result(
             CHECK_EXPLAINED,
             verdicts.every_order_explained(
                 summary.orders,
@@ -94,9 +77,9 @@ def plan_check_results(
                 integrity.scheduled_without_slot,
             ),
         ),
-        check_result(CHECK_CALCULATION_ERRORS, verdicts.calculation_errors(summary, t)),
-        check_result(CHECK_BACKLOG, verdicts.unscheduled_backlog(summary, t)),
-        check_result(
+        _plan_result(CHECK_CALCULATION_ERRORS, verdicts.calculation_errors(summary, t)),
+        _plan_result(CHECK_BACKLOG, verdicts.unscheduled_backlog(summary, t)),
+        _plan_result(
             CHECK_UTILIZATION,
             verdicts.sustained_utilization(longest_high_utilization_run(plan, t.utilization_warn), t),
         ),
@@ -111,4 +94,4 @@ def plan_check_results(
 def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     rate, delivered = overall_schedule_variance(warehouse.get_warehouse())
     verdict = verdicts.schedule_variance(rate, delivered, get_thresholds())
-    return check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY)
+    return verdict_check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY)

@@ -1,0 +1,120 @@
+"""A finished run, summarised for the run log (ops_pipeline_runs) and the daily digest. Pure.
+
+The sensors collect the run's facts from Dagster's event log into `RunFacts`; what counts as a record,
+an error or an issue is decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RunStatus = Literal["success", "failure", "canceled"]
+SOURCE_ASSET_PREFIXES: tuple[str, ...] = ("monday/",)
+"""Assets whose `dagster/row_count` are records pulled from a source (the run's records processed)."""
+PLAN_ASSET = "delivery_plan"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    asset: str
+    check: str
+    passed: bool
+    severity: Literal["warn", "critical"]
+    summary: str
+    value: float | None = None
+    threshold: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    run_id: str
+    job: str
+    partition: str | None
+    status: RunStatus
+    started_at: dt.datetime | None  # aware UTC
+    ended_at: dt.datetime | None
+    materializations: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset -> metadata values
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return max(0.0, (self.ended_at - self.started_at).total_seconds())
+
+    @property
+    def run_date(self) -> dt.date:
+        """The partition's day for daily-partitioned runs, else the day the run started (UTC)."""
+        if self.partition:
+            try:
+                return dt.date.fromisoformat(self.partition[:10])
+            except ValueError:
+                pass
+        return (self.started_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date()
+
+    def source_metadata(self) -> list[dict[str, Any]]:
+        return [
+            md
+            for asset, md in sorted(self.materializations.items())
+            if asset.startswith(SOURCE_ASSET_PREFIXES)
+        ]
+
+    @property
+    def records(self) -> int:
+        return int(sum(md.get("dagster/row_count", 0) or 0 for md in self.source_metadata()))
+
+    @property
+    def quarantined(self) -> int:
+        return int(sum(md.get("quarantined", 0) or 0 for md in self.source_metadata()))
+
+    @property
+    def error_rate(self) -> float | None:
+        values = sum(md.get("column_values", 0) or 0 for md in self.source_metadata())
+        return self.quarantined / values if values else None
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return [c for c in self.checks if not c.passed]
+
+    def issues(self) -> list[str]:
+        """Human-readable problems of the run, most serious first."""
+        out = [f"step failed: {s}" for s in self.failed_steps]
+        if self.error and not self.failed_steps:
+            out.append(self.error)
+        ranked = sorted(self.failed_checks, key=lambda c: (c.severity != "critical", c.asset, c.check))
+        out += [f"{c.severity} check {c.asset}/{c.check}: {c.summary}" for c in ranked]
+        return out
+
+
+def run_record_fields(facts: RunFacts) -> dict[str, Any]:
+    """The ops_pipeline_runs row of a run (recorded_at excluded)."""
+    issues = facts.issues()
+    return {
+        "run_id": facts.run_id,
+        "job_name": facts.job,
+        "partition_key": facts.partition,
+        "run_date": facts.run_date,
+        "started_at": facts.started_at,
+        "ended_at": facts.ended_at,
+        "duration_seconds": facts.duration_seconds,
+        "status": facts.status,
+        "records_processed": facts.records,
+        "errors": facts.quarantined + len(facts.failed_steps),
+        "failed_checks": len(facts.failed_checks),
+        "issues": "\n".join(issues) if issues else None,
+    }
+
+
+def plan_summary(facts: RunFacts) -> dict[str, Any]:
+    """orders planned, late, unschedulable, peak utilization from the plan's materialization (if any)."""
+    md = facts.materializations.get(PLAN_ASSET) or {}
+    return {
+        "orders_planned": md.get("scheduled"),
+        "late": md.get("late"),
+        "unschedulable": md.get("unschedulable"),
+        "peak_utilization": md.get("peak_utilization"),
+    }

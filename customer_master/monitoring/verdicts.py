@@ -1,0 +1,76 @@
+"""Ingestion and data-quality thresholds applied to measurements (see customer_master/thresholds.py)."""
+
+from __future__ import annotations
+
+from customer_master.thresholds import AlertThresholds, Verdict
+
+
+def records_extracted(board: str, active_items: int) -> Verdict:
+    """A board with zero records after a sync is critical: an empty board, a wrong board id or a token
+    that lost access all look like this, and nothing downstream should plan on it."""
+    return Verdict(
+        active_items > 0,
+        "error",
+        active_items,
+        0,
+        f"{board}: {active_items} active records in the warehouse after the sync"
+        + ("" if active_items > 0 else " (critical: zero records)"),
+    )
+
+
+def record_error_rate(board: str, rate: float, quarantined: int, t: AlertThresholds) -> Verdict:
+    """Quarantined share of the values seen: warn above 2 %, critical above 5 %. (A load above the
+    critical rate is refused by the warehouse, so that case reaches Slack as a failed run as well.)"""
+    critical = rate > t.record_error_rate_critical
+    warn = rate > t.record_error_rate_warn
+    threshold = t.record_error_rate_critical if critical else t.record_error_rate_warn
+    level = "critical" if critical else "warn" if warn else "ok"
+    return Verdict(
+        not warn,
+        "error" if critical else "warn",
+        round(rate, 6),
+        threshold,
+        f"{board}: {rate:.2%} of values quarantined ({quarantined}); warn above "
+        f"{t.record_error_rate_warn:.0%}, critical above {t.record_error_rate_critical:.0%} ({level})",
+        {"warn_threshold": t.record_error_rate_warn, "critical_threshold": t.record_error_rate_critical},
+    )
+
+
+def customer_sync_duration(seconds: float, t: AlertThresholds) -> Verdict:
+    """The customer sync is critical when it takes longer than 15 minutes."""
+    return Verdict(
+        seconds <= t.customer_sync_max_seconds,
+        "error",
+        round(seconds, 3),
+        t.customer_sync_max_seconds,
+        f"customer sync took {seconds:.1f} s (critical above {t.customer_sync_max_seconds:.0f} s)",
+    )
+
+
+def customer_name_nulls(nulls: int, t: AlertThresholds) -> Verdict:
+    """Customers without a name: 50 or more warns (design: data quality)."""
+    return Verdict(
+        nulls < t.customer_name_nulls_warn,
+        "warn",
+        nulls,
+        t.customer_name_nulls_warn,
+        f"{nulls} customers without a name (warn at {t.customer_name_nulls_warn} or more)",
+    )
+
+
+def field_coverage(ratios: dict[str, float | None], t: AlertThresholds) -> Verdict:
+    """Share of customers with each required field filled: any below 90 % warns (the lowest is the value)."""
+    measured = {k: v for k, v in ratios.items() if v is not None}
+    if not measured:
+        return Verdict(True, "warn", 1.0, t.coverage_min, "no customers to measure coverage on")
+    field, lowest = min(measured.items(), key=lambda kv: (kv[1], kv[0]))
+    below = sorted(k for k, v in measured.items() if v < t.coverage_min)
+    return Verdict(
+        not below,
+        "warn",
+        round(lowest, 6),
+        t.coverage_min,
+        f"lowest coverage {field} {lowest:.1%} (warn below {t.coverage_min:.0%})"
+        + (f"; below: {', '.join(below)}" if below else ""),
+        {k: round(v, 6) for k, v in sorted(measured.items())},
+    )
