@@ -2,7 +2,6 @@
 writes the plan to the warehouse (replacing that day's plan), and checks it against the thresholds."""
 
 import datetime as dt
-import time
 
 import dagster as dg
 
@@ -10,18 +9,10 @@ from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.checks import PLAN_CHECK_SPECS, plan_check_results
 from customer_master.defs.shared import DELIVERY_PLAN_KEY, WAREHOUSE_POOL, daily_partitions
-from customer_master.scheduling import PlanSettings, plan_deliveries
+from customer_master.scheduling import PlanSettings
 from customer_master.scheduling.models import WEEKDAYS_WINDOW
-from customer_master.scheduling.records import (
-    assignment_columns,
-    capacity_columns,
-    capacity_days,
-    customer_windows,
-    open_orders,
-    summarize,
-)
 from customer_master.settings import get_settings
-from customer_master.warehouse.plans import read_plan_inputs, write_plan
+from customer_master.warehouse.planning import plan_day
 
 SCHEDULING_GROUP = "scheduling"
 # The marts the plan reads: order and customer versions come from the snapshots, capacity from the calendar.
@@ -63,24 +54,8 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     plan_date = dt.date.fromisoformat(context.partition_key)
     settings = plan_settings(plan_date)
     wh = warehouse.get_warehouse()
-    inputs = read_plan_inputs(wh, plan_date, settings.horizon_days)
-    windows, inactive = customer_windows(inputs.customers, settings.default_window)
-    orders = open_orders(inputs.orders, plan_date)
-    started = time.perf_counter()
-    plan = plan_deliveries(
-        orders, windows, capacity_days(inputs.capacity), settings, inactive_customers=inactive
-    )
-    seconds = time.perf_counter() - started
-    summary = summarize(plan)
-    written = write_plan(
-        wh,
-        plan_date,
-        assignments=assignment_columns(plan),
-        capacity=capacity_columns(plan),
-        run=summary.run_row(settings, seconds),
-        run_id=context.run.run_id,
-        planned_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-    )
+    report = plan_day(wh, settings, run_id=context.run.run_id)
+    summary, seconds = report.summary, report.engine_seconds
     context.log.info(
         f"plan {plan_date}: {summary.scheduled} of {summary.orders} orders scheduled, {summary.late} late, "
         f"{summary.unschedulable} unschedulable {summary.reasons}"
@@ -96,12 +71,12 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "unschedulable_by_reason": dg.MetadataValue.json(summary.reasons),
             "overtime_units": dg.MetadataValue.float(summary.overtime_units),
             "peak_utilization": dg.MetadataValue.float(summary.peak_utilization),
-            "customers": len(windows),
-            "capacity_rows": written["plan_capacity"],
+            "customers": report.customers,
+            "capacity_rows": report.rows_written["plan_capacity"],
             "horizon_days": settings.horizon_days,
             "ordering": settings.ordering,
             "holiday_country": settings.country or "-",
             "engine_seconds": dg.MetadataValue.float(round(seconds, 3)),
         },
-        check_results=plan_check_results(wh, plan, summary),
+        check_results=plan_check_results(wh, report.plan, summary),
     )
