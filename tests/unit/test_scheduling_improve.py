@@ -16,7 +16,14 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_scheduling_properties import EPS, PLAN_DATES, _allowed, _remaining, instances
+from test_scheduling_properties import (
+    EPS,
+    PLAN_DATES,
+    _allowed,
+    _remaining,
+    assert_on_allowed_days,
+    instances,
+)
 
 from customer_master.scheduling import (
     PRIORITY_RANK,
@@ -192,23 +199,7 @@ def check_capacity(instance, improved: Plan) -> None:
 
 
 def check_allowed_days(instance, improved: Plan) -> None:
-    """Customer window, no holiday, no maintenance, pinned resource, not before the requested date,
-    within the horizon."""
-    orders, windows, capacity, plan_settings = instance
-    holidays = holiday_days(plan_settings.plan_date, plan_settings.horizon_days, plan_settings.country)
-    maintenance = {(c.resource, c.day) for c in capacity if c.maintenance}
-    by_id = {o.order_id: o for o in orders}
-    for a in improved.scheduled():
-        o = by_id[a.order_id]
-        window = windows[o.customer_id] or plan_settings.default_window
-        assert a.scheduled_date.isoweekday() in window.days
-        assert (a.window_start, a.window_end) == (window.start, window.end)
-        assert a.scheduled_date not in holidays
-        assert (a.resource, a.scheduled_date) not in maintenance
-        assert o.resource is None or a.resource == o.resource
-        assert a.scheduled_date >= max(plan_settings.plan_date, o.requested_date)
-        assert (a.scheduled_date - plan_settings.plan_date).days < plan_settings.horizon_days
-        assert a.days_late == max(0, (a.scheduled_date - o.requested_date).days)
+    assert_on_allowed_days(instance, improved)
 
 
 def check_engine_output_rules(instance, improved: Plan) -> None:

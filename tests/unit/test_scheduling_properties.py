@@ -160,8 +160,13 @@ def test_capacity_never_exceeded(instance) -> None:
 @PROPS
 @given(instances())
 def test_scheduled_days_are_allowed_days(instance) -> None:
+    assert_on_allowed_days(instance, _plan(instance))
+
+
+def assert_on_allowed_days(instance, plan) -> None:
+    """Customer window, no holiday, no maintenance, pinned resource, not before the requested date,
+    within the horizon; holidays and maintenance days carry no capacity and nothing scheduled."""
     orders, windows, capacity, plan_settings = instance
-    plan = _plan(instance)
     holidays = holiday_days(plan_settings.plan_date, plan_settings.horizon_days, plan_settings.country)
     maintenance = {(c.resource, c.day) for c in capacity if c.maintenance}
     by_id = {o.order_id: o for o in orders}
