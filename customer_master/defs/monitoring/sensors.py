@@ -13,7 +13,6 @@ import json
 import logging
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from customer_master.alerts.messages import (
     check_failure_alert,
@@ -38,9 +37,9 @@ log = logging.getLogger(__name__)
 SCHEDULE_TAG = "dagster/schedule_name"
 PARTITION_TAG = "dagster/partition"
 _RUN_EVENTS = {
-    DagsterEventType.ASSET_MATERIALIZATION,
-    DagsterEventType.ASSET_CHECK_EVALUATION,
-    DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+    dg.DagsterEventType.STEP_FAILURE,
 }
 _STATUS = {
     dg.DagsterRunStatus.SUCCESS: "success",
@@ -87,10 +86,10 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
         event = entry.dagster_event
         if event is None:
             continue
-        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             mat = event.step_materialization_data.materialization
             materializations[mat.asset_key.to_user_string()] = _metadata_values(mat.metadata)
-        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             checks.append(_check_outcome(event.asset_check_evaluation_data))
         elif event.step_key:
             failed_steps.append(event.step_key)
@@ -190,7 +189,7 @@ def _fmt(value: float | None, threshold_like: float | None) -> str | None:
 def check_failure_alert_sensor(context: dg.SensorEvaluationContext):
     after = int(context.cursor) if context.cursor else None
     records = context.instance.get_event_records(
-        dg.EventRecordsFilter(event_type=DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
+        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
         limit=500,
         ascending=True,
     )
