@@ -115,25 +115,18 @@ def _print_plan(result) -> None:
 def _record_and_print_digest(instance, result) -> None:
     """What the run-report sensor does under the daemon: log the run in ops_pipeline_runs and write the
     daily digest (printed here; posted to Slack when CM_SLACK_WEBHOOK_URL is set)."""
-    import datetime as dt
-
     from customer_master.alerts.messages import daily_digest_alert
     from customer_master.alerts.slack import plain_text
-    from customer_master.defs.monitoring.sensors import digest_of, notifier, run_facts
+    from customer_master.defs.monitoring.sensors import digest_of, notifier, record_run, run_facts
     from customer_master.defs.resources import warehouse_resource
-    from customer_master.monitoring.runs import run_record_fields
-    from customer_master.warehouse.run_reports import PipelineRunRecord, record_pipeline_run
 
     facts = run_facts(instance, instance.get_run_by_id(result.run_id))
-    record_pipeline_run(
-        warehouse_resource().get_warehouse(),
-        PipelineRunRecord(**run_record_fields(facts)),
-        recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-    )
+    record_run(warehouse_resource().get_warehouse(), facts)
     digest = daily_digest_alert(digest_of(facts))
     print(f"\ndaily digest: {plain_text(digest)}")
-    if notifier().configured:
-        notifier().send(digest)
+    slack = notifier()
+    if slack.configured:
+        slack.send(digest)
 
 
 def _print_tables() -> None:

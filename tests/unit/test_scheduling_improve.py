@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from test_scheduling_properties import (
     EPS,
     PLAN_DATES,
-    _allowed,
-    _remaining,
+    assert_earliest_day_and_overtime_rule,
+    assert_no_capacity_only_when_no_room,
     assert_on_allowed_days,
     instances,
 )
@@ -34,7 +34,6 @@ from customer_master.scheduling import (
     Order,
     Plan,
     PlanSettings,
-    holiday_days,
     plan_deliveries,
 )
 from customer_master.scheduling.improve import PRIORITY_WEIGHT, improve_plan, weighted_lateness
@@ -203,29 +202,10 @@ def check_allowed_days(instance, improved: Plan) -> None:
 
 
 def check_engine_output_rules(instance, improved: Plan) -> None:
-    """The engine's own output rules on the improved plan: no order has room on an earlier allowed day;
-    overtime only where no allowed day up to the order's had regular room; no_capacity only where no
-    allowed day has room."""
-    orders, windows, _, plan_settings = instance
-    holidays = holiday_days(plan_settings.plan_date, plan_settings.horizon_days, plan_settings.country)
-    remaining = _remaining(improved)
-    resources = sorted({c.resource for c in improved.capacity})
-    for o, a in zip(orders, improved.assignments, strict=True):
-        eligible = [o.resource] if o.resource else resources
-        if a.status == "scheduled":
-            for d in _allowed(o, windows, plan_settings, holidays):
-                if d > a.scheduled_date:
-                    break
-                for r in eligible:
-                    reg, ot = remaining[r, d]
-                    if d < a.scheduled_date:
-                        assert reg + ot < o.quantity, (a, r, d)
-                    if a.overtime_units > 0:
-                        assert reg < o.quantity, (a, r, d)
-        elif a.reason == REASON_NO_CAPACITY:
-            for d in _allowed(o, windows, plan_settings, holidays):
-                for r in eligible:
-                    assert sum(remaining[r, d]) < o.quantity
+    """The engine's own output rules hold on the improved plan: no order has room on an earlier allowed
+    day; overtime only where regular capacity had no room; no_capacity only where no allowed day has room."""
+    assert_earliest_day_and_overtime_rule(instance, improved)
+    assert_no_capacity_only_when_no_room(instance, improved)
 
 
 def check_lateness_and_precedence(instance, greedy: Plan, improved: Plan) -> None:

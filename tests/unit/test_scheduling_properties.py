@@ -189,10 +189,13 @@ def assert_on_allowed_days(instance, plan) -> None:
 @PROPS
 @given(instances())
 def test_earliest_day_and_overtime_only_against_lateness(instance) -> None:
+    assert_earliest_day_and_overtime_rule(instance, _plan(instance))
+
+
+def assert_earliest_day_and_overtime_rule(instance, plan) -> None:
     """Every earlier allowed day had no room, even with overtime; and overtime is used only when
     regular capacity had no room on any allowed day up to the chosen one."""
     orders, windows, _, plan_settings = instance
-    plan = _plan(instance)
     holidays = holiday_days(plan_settings.plan_date, plan_settings.horizon_days, plan_settings.country)
     remaining = _remaining(plan)
     resources = sorted({c.resource for c in plan.capacity})
@@ -214,8 +217,12 @@ def test_earliest_day_and_overtime_only_against_lateness(instance) -> None:
 @PROPS
 @given(instances())
 def test_no_capacity_only_when_no_allowed_day_had_room(instance) -> None:
+    assert_no_capacity_only_when_no_room(instance, _plan(instance))
+
+
+def assert_no_capacity_only_when_no_room(instance, plan) -> None:
+    """no_window_in_horizon only without an allowed day; no_capacity only when no allowed day had room."""
     orders, windows, _, plan_settings = instance
-    plan = _plan(instance)
     holidays = holiday_days(plan_settings.plan_date, plan_settings.horizon_days, plan_settings.country)
     remaining = _remaining(plan)
     resources = sorted({c.resource for c in plan.capacity})

@@ -30,6 +30,7 @@ from customer_master.monitoring.durations import due_alerts
 from customer_master.monitoring.freshness import evaluate, remembered, transitions
 from customer_master.monitoring.runs import CheckOutcome, RunFacts, plan_summary, run_record_fields
 from customer_master.thresholds import get_thresholds
+from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.run_reports import PipelineRunRecord, record_pipeline_run
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,12 @@ def digest_of(facts: RunFacts) -> DailyDigest:
     )
 
 
+def record_run(warehouse: SqlWarehouse, facts: RunFacts) -> None:
+    """The run's row in ops_pipeline_runs (replaced if the run is recorded again)."""
+    record = PipelineRunRecord(**run_record_fields(facts))
+    record_pipeline_run(warehouse, record, recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+
 def _record_and_digest(
     context: dg.RunStatusSensorContext, warehouse: WarehouseResource, error: str | None
 ) -> str:
@@ -133,11 +140,7 @@ def _record_and_digest(
     run = context.dagster_run
     facts = run_facts(context.instance, run, error)
     try:
-        record_pipeline_run(
-            warehouse.get_warehouse(),
-            PipelineRunRecord(**run_record_fields(facts)),
-            recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        )
+        record_run(warehouse.get_warehouse(), facts)
     except Exception as exc:  # the run log is a report: a busy warehouse must not stop the alerts
         context.log.warning(
             f"run {run.run_id} not recorded in ops_pipeline_runs: {type(exc).__name__}: {exc}"
