@@ -36,6 +36,7 @@ PLAN_DATE = dt.date(2026, 11, 1)
 def run(orders: int) -> dict:
     import duckdb
 
+    from customer_master.board_mapping import DEFAULT_MAPPING_PATH, load_board_mapping
     from customer_master.monday import MondayClient
     from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
     from customer_master.sandbox.process import sandbox_process
@@ -43,6 +44,7 @@ def run(orders: int) -> dict:
     from customer_master.warehouse.base import RunInfo
     from customer_master.warehouse.duckdb import DuckDBWarehouse
     from customer_master.warehouse.landing import land_board
+    from customer_master.warehouse.mapping import apply_board_mapping
     from customer_master.warehouse.planning import plan_day
 
     result: dict = {"orders": orders}
@@ -60,6 +62,7 @@ def run(orders: int) -> dict:
                 run_info = RunInfo(f"bench-{name}", f"monday/{name}", "2026-11-01",
                                    dt.datetime.now(dt.UTC).replace(tzinfo=None))  # fmt: skip
                 land_board(client, warehouse, board_id, run=run_info, mode="full")
+            apply_board_mapping(warehouse, load_board_mapping(DEFAULT_MAPPING_PATH))
             result["ingest_seconds"] = round(time.perf_counter() - started, 2)
 
         env = {**os.environ, "CM_DUCKDB_PATH": str(path), "DBT_TARGET": "duckdb"}

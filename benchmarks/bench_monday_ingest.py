@@ -15,8 +15,14 @@ through `begin_board_load` → `add_page` → `commit` into a fresh DuckDB file,
 Targets (issue 3): at 150 ms latency extraction ≥ 80 % of 500 items / 150 ms per board; parse ≥
 50,000 items/s; load ≥ 200,000 rows/s; peak RSS < 1 GiB at 100,000 orders.
 
+Resume (issue 10): the orders board landed when its cursor chain cannot outlast the cursors'
+lifetime (20,000 orders, full 500-item pages at 250 ms, id pages nearly free, chains living 3 s):
+the chain breaks and the board is finished by an id scan and `items(ids)`. Records/s and peak RSS,
+next to the same landing on one unbroken chain (lifetime 1 h).
+
     python -m benchmarks.bench_monday_ingest                 # all scenarios, writes JSON + README table
     python -m benchmarks.bench_monday_ingest --orders 10000 --latency-ms 0   # one scenario
+    python -m benchmarks.bench_monday_ingest --resume        # the resume scenario only (quick, ~30 s)
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ PARSE_SAMPLE_ITEMS = 20_000
 REPEATS = 3
 TARGETS = {"extraction_share_of_latency_limit": 0.8, "parse_items_per_s": 50_000,
            "load_rows_per_s": 200_000, "peak_rss_mib_at_100k": 1024}  # fmt: skip
+# 500 items × 0.5 ms = 250 ms per full page: 40 pages take 10 s, a chain lives 3 s.
+RESUME = {"orders": 20_000, "latency_per_item_ms": 0.5, "cursor_ttl_seconds": 3.0}
 
 
 def run_scenario(orders: int, latency_ms: int) -> dict:
@@ -165,6 +173,55 @@ def run_load_stage(orders: int) -> dict:
     }
 
 
+def run_resume_stage(cursor_ttl_seconds: float) -> dict:
+    """Runs in a child process: land the orders board with full pages slow and this cursor lifetime."""
+    from customer_master.monday import MondayClient
+    from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN, SandboxControl
+    from customer_master.sandbox.process import sandbox_process
+    from customer_master.warehouse.duckdb import DuckDBWarehouse
+    from customer_master.warehouse.landing import land_board
+
+    orders = RESUME["orders"]
+    ttl = ["--cursor-ttl-seconds", str(cursor_ttl_seconds)]
+    with sandbox_process(orders, extra_args=ttl) as url, tempfile.TemporaryDirectory() as tmp:
+        control = SandboxControl(url.removesuffix("/v2"))
+        control.set_faults(latency_per_item_ms=RESUME["latency_per_item_ms"])
+        expected = next(b["active"] for b in control.stats()["workspace"].values()
+                        if b["board_id"] == BOARD_IDS["orders"])  # fmt: skip
+        warehouse = DuckDBWarehouse(Path(tmp) / "resume.duckdb")
+        warehouse.ensure_schema()
+        started = time.perf_counter()
+        with MondayClient(url, SANDBOX_TOKEN, timeout=120) as client:
+            report = land_board(client, warehouse, BOARD_IDS["orders"], mode="full", run=_run("orders"))
+        seconds = time.perf_counter() - started
+        landed = len(warehouse.active_item_ids(BOARD_IDS["orders"]))
+        control.close()
+    return {
+        "orders": orders, "cursor_ttl_seconds": cursor_ttl_seconds,
+        "latency_per_item_ms": RESUME["latency_per_item_ms"],
+        "items": report.result.items_loaded, "column_values": report.result.values_loaded,
+        "complete": landed == expected == report.result.items_loaded,
+        "cursor_resumes": report.cursor_resumes, "hydrated_items": report.hydrated_items,
+        "api_calls": report.api_calls, "seconds": round(seconds, 3),
+        "records_per_s": round(report.result.items_loaded / seconds),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+    }  # fmt: skip
+
+
+def _resume_results() -> dict:
+    broken = _child_json(["--child", "resume", "--cursor-ttl-seconds", str(RESUME["cursor_ttl_seconds"])])
+    unbroken = _child_json(["--child", "resume", "--cursor-ttl-seconds", "3600"])
+    for label, r in (("chain breaks, resumed", broken), ("one unbroken chain", unbroken)):
+        print(
+            f"  resume scenario ({label}): {r['items']:,} items in {r['seconds']:.1f} s, "
+            f"{r['records_per_s']:,} records/s, {r['cursor_resumes']} resume(s), "
+            f"{r['hydrated_items']:,} hydrated, complete={r['complete']}, "
+            f"peak RSS {r['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
+    return {"resumed": broken, "unbroken_chain": unbroken}
+
+
 def _parse_all(parse_items, pages: list[list[dict]]) -> int:
     from customer_master.sandbox import BOARD_IDS
 
@@ -227,9 +284,12 @@ def _table(results: list[dict]) -> str:
 
 def _child(stage: str, orders: int, latency_ms: int) -> dict:
     """One stage in a fresh process, so each peak RSS and timing stands alone."""
+    return _child_json(["--child", stage, "--orders", str(orders), "--latency-ms", str(latency_ms)])
+
+
+def _child_json(args: list[str]) -> dict:
     child = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_monday_ingest", "--child", stage,
-         "--orders", str(orders), "--latency-ms", str(latency_ms)],
+        [sys.executable, "-m", "benchmarks.bench_monday_ingest", *args],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(child.stdout.strip().splitlines()[-1])
@@ -241,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--orders", type=int)
     parser.add_argument("--latency-ms", type=int)
-    parser.add_argument("--child", choices=["pipeline", "load"], help=argparse.SUPPRESS)
+    parser.add_argument("--resume", action="store_true", help="run only the resume scenario")
+    parser.add_argument("--child", choices=["pipeline", "load", "resume"], help=argparse.SUPPRESS)
+    parser.add_argument("--cursor-ttl-seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child == "pipeline":
@@ -249,6 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.child == "load":
         print(json.dumps(run_load_stage(args.orders)))
+        return 0
+    if args.child == "resume":
+        print(json.dumps(run_resume_stage(args.cursor_ttl_seconds)))
+        return 0
+    if args.resume:
+        print("resume scenario ...", flush=True)
+        path = write_result("monday_ingest_resume", {"scenario": RESUME, "resume": _resume_results()})
+        print(f"wrote {path}")
         return 0
 
     scenarios = [(args.orders, args.latency_ms)] if args.orders is not None else SCENARIOS
@@ -273,7 +343,11 @@ def main(argv: list[str] | None = None) -> int:
             f"peak RSS {result['peak_rss_mib']:.0f} MiB"
         )
     verdicts = _verdicts(results) if args.orders is None else {}
-    path = write_result("monday_ingest", {"targets": TARGETS, "scenarios": results, "targets_met": verdicts})
+    payload = {"targets": TARGETS, "scenarios": results, "targets_met": verdicts}
+    if args.orders is None:
+        print("resume scenario ...", flush=True)
+        payload["resume"] = {"scenario": RESUME, **_resume_results()}
+    path = write_result("monday_ingest", payload)
     if args.orders is None:
         replace_readme_section("monday_ingest", _table(results))
     print(f"targets met: {verdicts}\nwrote {path}")

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import time
 
+from customer_master.board_mapping import DEFAULT_MAPPING_PATH
 from customer_master.sandbox.process import sandbox_process
 
 # A little of the dirt real boards have, so the quarantine path shows up in the summary.
@@ -30,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("MONDAY_API_TOKEN", "sandbox-token")
     with sandbox_process(args.orders, args.seed, malformed_rate=DEMO_MALFORMED_RATE) as url:
-        # Settings are read when the definitions load, so point them at this sandbox first.
+        # Settings are read when the definitions load, so point them at this sandbox first, with
+        # the repository's mapping of the sandbox's boards (not a CM_BOARD_MAPPING of a real account).
         os.environ["MONDAY_API_URL"] = url
+        os.environ["CM_BOARD_MAPPING"] = str(DEFAULT_MAPPING_PATH)
+        for entity in ("CUSTOMERS", "ORDERS", "CAPACITY"):
+            os.environ.pop(f"MONDAY_BOARD_{entity}", None)
         print(f"sandbox: {url} ({args.orders} orders, seed {args.seed})")
         return _run_and_report(args.partition)
 

@@ -18,8 +18,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The sandbox's fixed board ids (customer_master/sandbox): the local defaults for the board settings.
-SANDBOX_BOARD_IDS = {"customers": "7000000001", "orders": "7000000002", "capacity": "7000000003"}
 SANDBOX_PORT = 8765
 
 
@@ -38,10 +36,20 @@ class Settings(BaseSettings):
     monday_api_url: str | None = Field(None, alias="MONDAY_API_URL")
     monday_api_version: str = Field("2026-07", alias="MONDAY_API_VERSION")
     monday_timeout_seconds: float = Field(30.0, alias="MONDAY_TIMEOUT_SECONDS", gt=0)
-    monday_max_attempts: int = Field(5, alias="MONDAY_MAX_ATTEMPTS", ge=3)
-    monday_board_customers: str = Field(SANDBOX_BOARD_IDS["customers"], alias="MONDAY_BOARD_CUSTOMERS")
-    monday_board_orders: str = Field(SANDBOX_BOARD_IDS["orders"], alias="MONDAY_BOARD_ORDERS")
-    monday_board_capacity: str = Field(SANDBOX_BOARD_IDS["capacity"], alias="MONDAY_BOARD_CAPACITY")
+    # A failing request is retried while its first attempt is at most this long ago (time, not a
+    # count: a burst of 429s and 5xx must not lose a board); MONDAY_MAX_ATTEMPTS optionally caps it.
+    monday_retry_budget_seconds: float = Field(300.0, alias="MONDAY_RETRY_BUDGET_SECONDS", gt=0)
+    monday_max_attempts: int | None = Field(None, alias="MONDAY_MAX_ATTEMPTS", ge=3)
+    # Board ids and columns live in ONE place, the board mapping file (customer_master/board_mapping):
+    # the default maps the sandbox's boards. A real account points this at its own mapping.
+    board_mapping_path: Path = Field(
+        PROJECT_ROOT / "dbt_project" / "board_mapping.yml", alias="CM_BOARD_MAPPING"
+    )
+    # No longer a source of board ids; read only so a leftover variable that disagrees with the
+    # mapping is an error naming both instead of being silently ignored.
+    legacy_board_customers: str | None = Field(None, alias="MONDAY_BOARD_CUSTOMERS")
+    legacy_board_orders: str | None = Field(None, alias="MONDAY_BOARD_ORDERS")
+    legacy_board_capacity: str | None = Field(None, alias="MONDAY_BOARD_CAPACITY")
     # Incremental pulls filter on Monday's day-granular, timezone-skewed __last_updated__; overlap
     # by at least a day so nothing falls between two runs.
     monday_overlap_days: int = Field(1, alias="MONDAY_OVERLAP_DAYS", ge=1)
@@ -50,6 +58,9 @@ class Settings(BaseSettings):
     dbt_target_override: Literal["duckdb", "sqlserver"] | None = Field(None, alias="DBT_TARGET")
 
     max_error_rate: float = Field(0.05, alias="CM_MAX_ERROR_RATE", ge=0, le=1)
+    # A board load that would mark more than this share of the board's active items deleted (and at
+    # least 5 of them) fails, production unchanged, unless the run is forced (warehouse/validation.py).
+    max_delete_fraction: float = Field(0.10, alias="CM_MAX_DELETE_FRACTION", ge=0, le=1)
     partition_start: dt.date = Field(dt.date(2026, 1, 1), alias="CM_PARTITION_START")
     timezone: str = Field("UTC", alias="CM_TIMEZONE")
     sandbox_port: int = Field(SANDBOX_PORT, alias="CM_SANDBOX_PORT")
@@ -65,6 +76,18 @@ class Settings(BaseSettings):
     # at a higher priority's expense; seconds on large plans, so off by default.
     schedule_improve: bool = Field(False, alias="CM_SCHEDULE_IMPROVE")
 
+    @field_validator("monday_api_version")
+    @classmethod
+    def _monday_api_version(cls, value: str) -> str:
+        from customer_master.monday.versions import check_api_version
+
+        return check_api_version(value, source="MONDAY_API_VERSION")
+
+    @field_validator("monday_max_attempts", mode="before")
+    @classmethod
+    def _blank_max_attempts_is_no_cap(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("schedule_holiday_country")
     @classmethod
     def _holiday_country(cls, value: str | None) -> str | None:
@@ -79,14 +102,12 @@ class Settings(BaseSettings):
             )
         return code
 
-    @field_validator("monday_board_customers", "monday_board_orders", "monday_board_capacity")
+    @field_validator("legacy_board_customers", "legacy_board_orders", "legacy_board_capacity")
     @classmethod
-    def _board_id_is_numeric(cls, value: str) -> str:
-        if not value.strip().isdigit():
-            raise ValueError(f"Monday board ids are numeric, got {value!r}")
-        return value.strip()
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
-    @field_validator("data_dir", "duckdb_path")
+    @field_validator("data_dir", "duckdb_path", "board_mapping_path")
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         # `.data` means the project's .data whatever the working directory (dbt runs elsewhere).
@@ -115,12 +136,14 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.sandbox_port}/v2"
 
     @property
-    def board_ids(self) -> dict[str, str]:
-        return {
-            "customers": self.monday_board_customers,
-            "orders": self.monday_board_orders,
-            "capacity": self.monday_board_capacity,
+    def legacy_board_ids(self) -> dict[str, str]:
+        """entity -> id from a leftover MONDAY_BOARD_<ENTITY> variable (only those that are set)."""
+        ids = {
+            "customers": self.legacy_board_customers,
+            "orders": self.legacy_board_orders,
+            "capacity": self.legacy_board_capacity,
         }
+        return {entity: board_id for entity, board_id in ids.items() if board_id}
 
 
 @cache

@@ -22,6 +22,8 @@ class WarehouseResource(dg.ConfigurableResource):
     # Schema of the dbt marts and snapshots on SQL Server (the delivery planner reads them).
     sqlserver_marts_schema: str = "dbo"
     max_error_rate: float = 0.05
+    # A load that would mark more than this share of a board's active items deleted fails (mass_deletion).
+    max_delete_fraction: float = 0.10
 
     def get_warehouse(self) -> Warehouse:
         return open_warehouse(
@@ -31,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
             sqlserver_schema=self.sqlserver_schema,
             sqlserver_marts_schema=self.sqlserver_marts_schema,
             max_error_rate=self.max_error_rate,
+            max_delete_fraction=self.max_delete_fraction,
         )
 
 
@@ -43,6 +46,7 @@ def warehouse_resource() -> WarehouseResource:
         sqlserver_schema=settings.sqlserver_raw_schema,
         sqlserver_marts_schema=settings.sqlserver_marts_schema,
         max_error_rate=settings.max_error_rate,
+        max_delete_fraction=settings.max_delete_fraction,
     )
 
 

@@ -10,8 +10,11 @@ What it guarantees:
 - every query carries `complexity {...}`; before a call that would leave less than
   `min_complexity_reserve` points in the window, the client sleeps until the window resets;
 - rate limits (all shapes in monday-api.md §1.7), 5xx, 423, timeouts and connection errors are
-  retried with exponential backoff and full jitter, honouring `retry_in_seconds`/`Retry-After`;
-  auth and query errors are raised at once;
+  retried with exponential backoff and full jitter, honouring `retry_in_seconds`/`Retry-After`,
+  for as long as the request's retry budget (time, `retry_budget_seconds`) lasts; auth and query
+  errors are raised at once;
+- the `API-Version` Monday actually served is read from every response (`stats.api_version_served`)
+  and a version other than the pinned one is logged as a warning, once per client;
 - `errors[]` is inspected on every HTTP 200, in both the current and the legacy flat shape;
 - the token never appears in a log line, an exception message or a repr.
 """
@@ -49,6 +52,7 @@ from customer_master.monday.models import Board, ExtractStats, ItemPage, ItemSta
 from customer_master.monday.pacing import ComplexityPacer, ComplexitySnapshot
 from customer_master.monday.queries import MAX_PAGE_LIMIT, with_complexity
 from customer_master.monday.retry import parse_retry_after, retry_delay
+from customer_master.monday.versions import check_api_version, served_version_warning
 
 log = logging.getLogger("customer_master.monday")
 
@@ -56,6 +60,9 @@ DEFAULT_API_URL = "https://api.monday.com/v2"
 DEFAULT_API_VERSION = "2026-07"
 # Budget points to keep in hand: ~1 % of a personal token's 10M/minute, several full 500-item pages.
 DEFAULT_COMPLEXITY_RESERVE = 100_000
+# A request is retried while its first attempt is at most this long ago (plus the next wait):
+# long enough to ride out a few minutes of rate limits or a flapping gateway.
+DEFAULT_RETRY_BUDGET_SECONDS = 300.0
 _BODY_PREVIEW = 300
 
 
@@ -69,7 +76,8 @@ class MondayClient:
         *,
         api_version: str = DEFAULT_API_VERSION,
         timeout: float = 30.0,
-        max_attempts: int = 5,
+        retry_budget_seconds: float = DEFAULT_RETRY_BUDGET_SECONDS,
+        max_attempts: int | None = None,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
         page_limit: int = MAX_PAGE_LIMIT,
@@ -82,8 +90,13 @@ class MondayClient:
     ) -> None:
         if not token:
             raise ValueError("a Monday API token is required")
-        if max_attempts < 3:
-            raise ValueError("max_attempts must be at least 3")
+        check_api_version(api_version)
+        if retry_budget_seconds <= 0:
+            raise ValueError("retry_budget_seconds must be positive")
+        if max_attempts is not None and max_attempts < 3:
+            raise ValueError(
+                "max_attempts must be at least 3 (or None: only the retry budget bounds retries)"
+            )
         if not 1 <= page_limit <= MAX_PAGE_LIMIT:
             raise ValueError(f"page_limit must be between 1 and {MAX_PAGE_LIMIT}")
         if timeout <= 0:
@@ -94,6 +107,7 @@ class MondayClient:
         self.api_url = api_url
         self.api_version = api_version
         self.timeout = timeout
+        self.retry_budget_seconds = retry_budget_seconds
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -101,6 +115,7 @@ class MondayClient:
         self.max_cursor_restarts = max_cursor_restarts
         self.stats = ExtractStats()
         self._stats_lock = threading.Lock()
+        self._version_warned = False
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._clock = clock
@@ -154,9 +169,14 @@ class MondayClient:
         silently lose rows. Errors confined to the injected `complexity` field are always tolerated.
         `on_body` sees each HTTP 200 body before it is decoded (the page reader peeks at the next
         cursor there). It may be called from several threads at once, like the rest of `execute`.
+
+        A retryable failure is retried while the time since the first attempt plus the next wait
+        stays within `retry_budget_seconds` (and, if set, `max_attempts` is not reached).
         """
         query = with_complexity(query)
         board = str(board_id) if board_id is not None else None
+        started = self._clock()
+        waited = 0.0
         attempt = 0
         while True:
             attempt += 1
@@ -171,10 +191,8 @@ class MondayClient:
                     on_body=on_body,
                 )
             except MondayError as exc:
-                if not exc.retryable or attempt >= self.max_attempts:
+                if not exc.retryable:
                     exc.with_attempts(attempt)
-                    if exc.retryable:
-                        log.error("giving up after %d attempts: %s", attempt, exc)
                     raise
                 delay = retry_delay(
                     attempt,
@@ -183,13 +201,49 @@ class MondayClient:
                     cap=self.backoff_max,
                     rng=self._rng,
                 )
+                # Never less than the waits themselves: an injected `sleep` may not advance the clock.
+                elapsed = max(self._clock() - started, waited)
+                if self._out_of_retries(attempt, elapsed + delay):
+                    exc.with_attempts(attempt)
+                    log.error(
+                        "giving up after %d attempts in %.1f s (retry budget %g s%s): %s",
+                        attempt,
+                        elapsed,
+                        self.retry_budget_seconds,
+                        f", max_attempts {self.max_attempts}" if self.max_attempts else "",
+                        exc,
+                    )
+                    raise
                 log.warning(
-                    "attempt %d/%d failed, retrying in %.2f s: %s", attempt, self.max_attempts, delay, exc
+                    "attempt %d failed, retrying in %.2f s (%.0f s of the %g s retry budget left): %s",
+                    attempt,
+                    delay,
+                    max(0.0, self.retry_budget_seconds - elapsed),
+                    self.retry_budget_seconds,
+                    exc,
                 )
                 self._count("retries", 1)
                 if isinstance(exc, MondayRateLimitError):
                     self._pacer.forget()
                 self._wait(delay)
+                waited += delay
+
+    def _out_of_retries(self, attempts: int, seconds_at_next_attempt: float) -> bool:
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return True
+        return seconds_at_next_attempt > self.retry_budget_seconds
+
+    def _note_served_version(self, served: str | None) -> None:
+        """Record the version Monday answered with; warn once if it is not the pinned one."""
+        if not served:
+            return
+        with self._stats_lock:
+            self.stats.api_version_served = served
+            warning = None if self._version_warned else served_version_warning(self.api_version, served)
+            if warning:
+                self._version_warned = True
+        if warning:
+            log.warning(warning)
 
     def _pace(self, purpose: str, board_id: str | None) -> None:
         delay = self._pacer.delay_before(purpose, now=self._clock())
@@ -249,6 +303,7 @@ class MondayClient:
         if failure is not None:
             raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
+        self._note_served_version(response.headers.get("API-Version"))
         if on_body is not None and response.status_code == 200:
             # The hook may send the next request before this body is decoded: pace it on this
             # response's complexity, read from the head of the body.
@@ -414,12 +469,14 @@ class MondayClient:
     def iter_item_pages(self, board: Board, *, since: dt.date | None = None) -> Iterator[ItemPage]:
         """Every active item of `board` (or those updated on/after `since`), parsed, page by page.
 
-        Each item is yielded exactly once, even when a cursor expires mid-board (the board is
-        re-read from the first page, skipping items already yielded)."""
+        Each item is yielded exactly once, even when the cursor chain breaks mid-board (an expired
+        cursor, or a page that used up its retry budget): the pages already yielded are kept and
+        the rest of the board is found by an id scan and read by id (see extract.iter_item_pages)."""
         return extract.iter_item_pages(self, board, since=since)
 
     def active_item_ids(self, board_id: str) -> set[str]:
-        """Ids of all active items on the board (a cheap id-only scan, for reconciliation)."""
+        """Ids of all active items on the board (a cheap id-only scan, for reconciliation; an
+        expired cursor restarts the scan, at most `max_cursor_restarts` times)."""
         return extract.active_item_ids(self, board_id)
 
     def item_states(self, item_ids: Iterable[str], *, board_id: str | None = None) -> dict[str, ItemState]:

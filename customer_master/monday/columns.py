@@ -15,6 +15,7 @@ projections (see `models.COLUMN_VALUE_FIELDS`) is filled according to the column
     board_relation  value_string=display_value                  value_ids=linked item ids
     people          value_ids=person/team ids value_extra={"kinds"} unless all are persons
     location        value_string=address       value_extra={"lat", "lng", "city", "country", ...}
+    hour            value_string="HH:MM" (24 h, zero-padded)
     anything else   text/value only
 
 `value_ids` is a JSON array of id strings, `value_extra` a JSON object; empty values (and empty
@@ -23,14 +24,14 @@ gets `label` only when it differs from the address and `valid: false` only when 
 not look like one; people get `kinds` only when someone is a team or an agent.
 
 Quarantine rule: a value is quarantined only when it cannot be parsed *structurally*: its `value`
-is not valid JSON, a number is not numeric (or not finite), a date/time is not a calendar date/time,
-a checkbox is neither true nor false, an id list holds things that are not ids, a coordinate is
-not a number. The row still lands with its raw text/value and empty projections, and the page
-goes on. Plausibility is *not* checked here: an email address that does not look like one is still
-parsed (value_extra.valid = false), an end date before a start date is kept; judging such values is
-data quality, which dbt tests own. Values of column types this module does not know (mirror,
-formula, ...) keep text/value only and are never quarantined. An item without an id cannot be
-keyed at all and is quarantined whole.
+is not valid JSON, a number is not numeric (or not finite), a date/time is not a calendar
+date/time, a checkbox is neither true nor false, an id list holds things that are not ids, a
+coordinate is not a number, an hour is not a time of day (25:00, "eight"). The row still lands with
+its raw text/value and empty projections, and the page goes on. Plausibility is *not* checked here:
+an email address that does not look like one is still parsed (value_extra.valid = false), an end
+date before a start date is kept; judging such values is data quality, which dbt tests own. Values
+of column types this module does not know (mirror, formula, ...) keep text/value only and are never
+quarantined. An item without an id cannot be keyed at all and is quarantined whole.
 
 Speed: the typed GraphQL fragments (queries.COLUMN_VALUE_SELECTION) already deliver typed fields,
 so the fast path is plain dict access plus one `orjson.loads` per value (to prove `value` is JSON).
@@ -340,6 +341,16 @@ class LocationJson(_ValueJson):
         return _location_typed(self.address, self.lat, self.lng, self.city, self.country, self.countryShort)
 
 
+class HourJson(_ValueJson):
+    model_config = ConfigDict(coerce_numbers_to_str=False)  # hour and minute stay numbers
+
+    hour: Any = None
+    minute: Any = None
+
+    def typed(self, cv: Mapping[str, Any]) -> Typed:
+        return _hour_typed(self.hour, self.minute)
+
+
 class _NumberJson(_ValueJson):
     number: Number = None
 
@@ -437,6 +448,26 @@ def _people_typed(ids: list[str], kinds: list[Any]) -> Typed:
             extra = _dumps({"kinds": kinds}).decode()
             break
     return (None, None, None, None, None, _dumps(ids).decode(), extra)
+
+
+def _whole(value: Any, what: str) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ParseError(f"hour {what} {_preview(value)!r} is not a whole number")
+
+
+def _hour_typed(hour: Any, minute: Any) -> Typed:
+    if hour is None and minute is None:
+        return EMPTY
+    h = _whole(hour, "hour")
+    m = 0 if minute is None else _whole(minute, "minute")
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ParseError(f"hour {h:02d}:{m:02d} is not a time of day")
+    return (f"{h:02d}:{m:02d}", None, None, None, None, None, None)
 
 
 def _location_typed(address: Any, lat: Any, lng: Any, city: Any, country: Any, country_short: Any) -> Typed:
@@ -617,6 +648,15 @@ def _location(cv: dict[str, Any], v: Any) -> Typed:
     return _location_typed(address, lat, lng, cv.get("city"), cv.get("country"), cv.get("country_short"))
 
 
+def _hour(cv: dict[str, Any], v: Any) -> Typed:
+    if "hour" not in cv and "minute" not in cv:
+        return _slow(HourJson, "hour", cv, v)
+    hour, minute = cv.get("hour"), cv.get("minute")
+    if hour is None and minute is None:
+        return EMPTY if v is None else _slow(HourJson, "hour", cv, v)
+    return _hour_typed(hour, minute)
+
+
 _HANDLERS: dict[str, Callable[[Mapping[str, Any], Any], Typed]] = {
     "status": _status,
     "date": _date_value,
@@ -631,6 +671,7 @@ _HANDLERS: dict[str, Callable[[Mapping[str, Any], Any], Typed]] = {
     "board_relation": _board_relation,
     "people": _people,
     "location": _location,
+    "hour": _hour,
 }
 SUPPORTED_TYPES: frozenset[str] = frozenset(_HANDLERS)
 

@@ -9,7 +9,7 @@ redacted message (their request objects carry the Authorization header, so they 
     ├── MondayAuthError            401/403, UserUnauthorizedException, ...      never retried
     ├── MondayQueryError           validation, InvalidArgumentException, ...    never retried
     │   └── MondayNotFoundError    ResourceNotFoundException, board not returned
-    ├── CursorExpiredError         CursorException: the caller restarts the board
+    ├── CursorExpiredError         CursorException: the caller resumes the board without a cursor
     ├── MondayRateLimitError       429 / complexity / concurrency / minute / IP limits   retried
     │   └── MondayDailyLimitError  DAILY_LIMIT_EXCEEDED: resets at midnight UTC, never retried
     ├── MondayServerError          5xx, 423 locked, API_TEMPORARILY_BLOCKED, bad bodies  retried
@@ -76,6 +76,12 @@ class MondayError(Exception):
         self.args = (self._render(),)
         return self
 
+    def with_note(self, note: str) -> MondayError:
+        """Say what the failed request was part of (the message is rebuilt to say so)."""
+        self.reason = f"{self.reason} ({note})"
+        self.args = (self._render(),)
+        return self
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.args[0]!r})"
 
@@ -93,7 +99,8 @@ class MondayNotFoundError(MondayQueryError):
 
 
 class CursorExpiredError(MondayError):
-    """An `items_page` cursor expired (60 min TTL); the board has to be re-read from the start."""
+    """An `items_page` cursor expired (60 min from the chain's first request); the extractor
+    keeps what it read and finishes the board by an id scan and `items(ids)`."""
 
 
 class MondayRateLimitError(MondayError):

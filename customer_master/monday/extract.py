@@ -11,23 +11,31 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from customer_master.monday.columns import parse_items
-from customer_master.monday.errors import CursorExpiredError, MondayNotFoundError, MondayServerError
+from customer_master.monday.errors import (
+    CursorExpiredError,
+    MondayError,
+    MondayNotFoundError,
+    MondayServerError,
+)
 from customer_master.monday.models import Board, Column, Group, ItemPage, ItemState, ItemStateChange
 from customer_master.monday.queries import (
     BOARD_QUERY,
     ITEM_IDS_FIRST_PAGE_QUERY,
     ITEM_IDS_NEXT_PAGE_QUERY,
     ITEM_STATES_QUERY,
+    ITEMS_BY_IDS_QUERY,
     ITEMS_FIRST_PAGE_QUERY,
     ITEMS_NEXT_PAGE_QUERY,
     MAX_ITEMS_IDS,
+    MAX_PAGE_LIMIT,
     updated_since_params,
 )
 
@@ -161,7 +169,9 @@ def _next_page(data: Mapping[str, Any], board_id: str, purpose: str) -> Mapping[
 # before `items` (and `complexity` has no cursor), so the first "cursor" in a body is the page's.
 _CURSOR_FIELD = re.compile(rb'"cursor"\s*:\s*(null|"(?:[^"\\]|\\.)*")')
 _CURSOR_PEEK_BYTES = 4096
+MAX_PAGES_AHEAD = 2
 _HAND_OVER_SECONDS = 0.001
+_HYDRATE_IN_FLIGHT = 2  # `items(ids)` requests at once when finishing a broken chain
 
 
 def peek_cursor(body: bytes) -> str | None:
@@ -188,6 +198,7 @@ def _raw_pages(
     next_query: str,
     purposes: tuple[str, str],
     query_params: Mapping[str, Any] | None = None,
+    limit: int | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """Raw `items` lists of one cursor chain: items_page nested in boards, then next_items_page.
 
@@ -196,7 +207,7 @@ def _raw_pages(
     the current body is still being decoded and handed on. A request sent ahead is only used if
     the decoded page carries the same cursor; otherwise the page is requested again as usual.
     """
-    limit = client.page_limit
+    limit = limit or client.page_limit
     first_purpose, next_purpose = purposes
     variables: dict[str, Any] = {"board_ids": [board_id], "limit": limit}
     if query_params is not None:
@@ -216,7 +227,10 @@ def _raw_pages(
 
         def request_ahead(body: bytes) -> None:
             cursor = peek_cursor(body)
-            if cursor is not None and cursor not in ahead:
+            # At most MAX_PAGES_AHEAD pages wait for the consumer: without the bound the chain would
+            # run to its end on the worker threads and hold the whole board in memory behind a slow
+            # load. A page not requested ahead is requested when the consumer reaches it.
+            if cursor is not None and cursor not in ahead and len(ahead) < MAX_PAGES_AHEAD:
                 ahead[cursor] = workers.submit(fetch_next, cursor)
                 # Step aside for a moment: JSON decoding holds the interpreter lock throughout, so
                 # without this the worker could not send its request until this page is decoded.
@@ -237,70 +251,148 @@ def _raw_pages(
             page = _next_page(data, board_id, next_purpose)
 
 
-def _restart_or_raise(client: MondayClient, exc: CursorExpiredError, restarts: int, board_id: str) -> None:
-    client.stats.cursor_restarts += 1
-    if restarts > client.max_cursor_restarts:
-        raise CursorExpiredError(
-            f"cursor kept expiring; gave up after {restarts - 1} restart(s) of the board "
-            f"(max_cursor_restarts={client.max_cursor_restarts}); last error: {exc.reason}",
-            code=exc.code,
-            request_id=exc.request_id,
-            board_id=board_id,
-            purpose=exc.purpose or "next_items_page",
-        )
-    log.warning(
-        "cursor expired on board %s (%s); re-reading the board from its first page (restart %d of max %d)",
-        board_id,
-        exc,
-        restarts,
-        client.max_cursor_restarts,
-    )
-
-
 def iter_item_pages(
     client: MondayClient, board: Board, *, since: dt.date | None = None
 ) -> Iterator[ItemPage]:
+    """Every active item of the board (updated on/after `since` if given), parsed, once each.
+
+    The cursor chain is read first. When it breaks part way (a cursor expired, as Monday's cursors
+    live 60 minutes from the chain's first request; or a page used up its retry budget), the pages already
+    yielded stand (the loader has staged them) and the board is finished without a cursor chain:
+    an id-only scan with the same filter (cheap, well inside a cursor's lifetime), then the ids not
+    yet yielded read with `items(ids)`, 100 at a time, in id order. If that fails too, it raises.
+    """
     board_id = str(board.id)
     query_params = updated_since_params(since) if since is not None else None
-    seen: set[str] = set()
-    seen_broken: set[str | None] = set()  # id-less items already quarantined (a restart re-reads them)
-    restarts = 0
+    yielded: set[str] = set()
+    broken = yield from _chain_pages(client, board_id, query_params, yielded)
+    if broken is not None:
+        yield from _resume(client, board_id, query_params, yielded, broken)
+
+
+def _chain_pages(
+    client: MondayClient, board_id: str, query_params: Mapping[str, Any] | None, yielded: set[str]
+) -> Generator[ItemPage, None, MondayError | None]:
+    """The item pages of the cursor chain; returns the error that broke it part way, if any."""
+    chain = _raw_pages(
+        client,
+        board_id,
+        first_query=ITEMS_FIRST_PAGE_QUERY,
+        next_query=ITEMS_NEXT_PAGE_QUERY,
+        purposes=("items_page", "next_items_page"),
+        query_params=query_params,
+    )
+    pages_read = 0
+    try:
+        while True:
+            try:
+                raw_items = next(chain)
+            except StopIteration:
+                return None
+            except MondayError as exc:
+                # Only a chain that got somewhere is resumed: when the very first page cannot be
+                # read within its retry budget, the id scan would meet the same failure.
+                if pages_read and (isinstance(exc, CursorExpiredError) or exc.retryable):
+                    return exc
+                raise
+            pages_read += 1
+            page = _new_page(client, board_id, raw_items, yielded)
+            if page is not None:
+                yield page
+    finally:
+        chain.close()
+
+
+def _resume(
+    client: MondayClient,
+    board_id: str,
+    query_params: Mapping[str, Any] | None,
+    yielded: set[str],
+    broken: MondayError,
+) -> Iterator[ItemPage]:
     stats = client.stats
-    while True:
+    stats.cursor_resumes += 1
+    log.warning(
+        "the cursor chain of board %s broke after %d item(s) (%s); keeping them and finishing the "
+        "board with an id scan and items(ids)",
+        board_id,
+        len(yielded),
+        broken,
+    )
+    note = f"while finishing board {board_id} after its cursor chain broke ({broken.reason})"
+    try:
+        ids = _scan_item_ids(client, board_id, query_params)
+        missing = sorted((i for i in ids if i not in yielded), key=_id_order)
+        for raw_items in _items_by_ids(client, board_id, missing):
+            page = _new_page(client, board_id, raw_items, yielded)
+            if page is not None:
+                stats.hydrated_items += page.item_count
+                yield page
+    except MondayError as exc:
+        exc.with_note(note)
+        raise
+
+
+def _new_page(
+    client: MondayClient, board_id: str, raw_items: list[dict[str, Any]], yielded: set[str]
+) -> ItemPage | None:
+    """Parse raw items not yielded before; None when nothing is left to hand on."""
+    if yielded:
+        raw_items = [r for r in raw_items if not (isinstance(r, dict) and str(r.get("id")) in yielded)]
+    page = parse_items(board_id, raw_items)
+    item_ids = page.items["item_id"]
+    if len(set(item_ids)) != len(item_ids):  # the same item twice in one page
+        page = parse_items(board_id, _unique(raw_items))
+        item_ids = page.items["item_id"]
+    yielded.update(item_ids)
+    stats = client.stats
+    stats.pages += 1
+    stats.items += page.item_count
+    stats.values += page.value_count
+    stats.quarantined += len(page.quarantine)
+    return page if page.item_count or page.quarantine else None
+
+
+def _items_by_ids(client: MondayClient, board_id: str, ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+    """Raw items for `ids` (in id order) that are active on this board, 100 per request. Batches do
+    not depend on each other, so `_HYDRATE_IN_FLIGHT` requests run at once while the earliest is
+    handed on, in order. No cursor: nothing expires."""
+    batches = deque(ids[start : start + MAX_ITEMS_IDS] for start in range(0, len(ids), MAX_ITEMS_IDS))
+
+    def fetch(batch: list[str]) -> dict[str, Any]:
+        return client.execute(
+            ITEMS_BY_IDS_QUERY, {"ids": batch, "limit": len(batch)}, board_id=board_id, purpose="items_by_ids"
+        )
+
+    with ThreadPoolExecutor(
+        max_workers=_HYDRATE_IN_FLIGHT, thread_name_prefix=f"monday-{board_id}-ids"
+    ) as pool:
+        in_flight: deque[Future] = deque()
         try:
-            for raw_items in _raw_pages(
-                client,
-                board_id,
-                first_query=ITEMS_FIRST_PAGE_QUERY,
-                next_query=ITEMS_NEXT_PAGE_QUERY,
-                purposes=("items_page", "next_items_page"),
-                query_params=query_params,
-            ):
-                if seen:
-                    raw_items = [
-                        r for r in raw_items if not (isinstance(r, dict) and str(r.get("id")) in seen)
-                    ]
-                page = parse_items(board_id, raw_items)
-                item_ids = page.items["item_id"]
-                if len(set(item_ids)) != len(item_ids):  # the same item twice in one page
-                    page = parse_items(board_id, _unique(raw_items))
-                    item_ids = page.items["item_id"]
-                seen.update(item_ids)
-                if restarts and page.quarantine:
-                    page.quarantine = [
-                        q for q in page.quarantine if q.item_id is not None or q.raw_value not in seen_broken
-                    ]
-                seen_broken.update(q.raw_value for q in page.quarantine if q.item_id is None)
-                stats.pages += 1
-                stats.items += page.item_count
-                stats.values += page.value_count
-                stats.quarantined += len(page.quarantine)
-                if page.item_count or page.quarantine:
-                    yield page
-            return
-        except CursorExpiredError as exc:
-            restarts += 1
-            _restart_or_raise(client, exc, restarts, board_id)
+            while batches or in_flight:
+                while batches and len(in_flight) < _HYDRATE_IN_FLIGHT:
+                    in_flight.append(pool.submit(fetch, batches.popleft()))
+                yield _active_on_board(in_flight.popleft().result(), board_id)
+        finally:
+            for pending in in_flight:  # a failed batch or a consumer that stopped: send no more
+                pending.cancel()
+
+
+def _active_on_board(data: Mapping[str, Any], board_id: str) -> list[dict[str, Any]]:
+    """What items_page would have returned of an `items(ids)` answer: active items still on this
+    board (archived, deleted or moved away meanwhile are left out), in id order."""
+    kept = []
+    for raw in data.get("items") or ():
+        if not isinstance(raw, dict) or raw.get("id") is None:
+            continue
+        if state_from_raw(raw.get("state")) is not ItemState.ACTIVE:
+            continue
+        item_board = raw.get("board")
+        moved = isinstance(item_board, dict) and str(item_board.get("id") or board_id) != board_id
+        if not moved:
+            kept.append(raw)
+    kept.sort(key=lambda raw: _id_order(str(raw["id"])))
+    return kept
 
 
 def _unique(raw_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -316,11 +408,16 @@ def _unique(raw_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def active_item_ids(client: MondayClient, board_id: str) -> set[str]:
-    board_id = str(board_id)
+def _scan_item_ids(client: MondayClient, board_id: str, query_params: Mapping[str, Any] | None) -> set[str]:
+    """Ids of the board's active items (matching `query_params`), from an id-only cursor chain.
+
+    Id pages are cheap, so the scan takes the largest pages and finishes well inside a cursor's
+    lifetime; if a cursor expires anyway the scan starts afresh (an item archived meanwhile must
+    drop out), at most `client.max_cursor_restarts` times.
+    """
     restarts = 0
     while True:
-        ids: set[str] = set()  # a restart starts afresh: an item archived meanwhile must drop out
+        ids: set[str] = set()
         try:
             for raw_items in _raw_pages(
                 client,
@@ -328,12 +425,39 @@ def active_item_ids(client: MondayClient, board_id: str) -> set[str]:
                 first_query=ITEM_IDS_FIRST_PAGE_QUERY,
                 next_query=ITEM_IDS_NEXT_PAGE_QUERY,
                 purposes=("item_ids_page", "next_item_ids_page"),
+                query_params=query_params,
+                limit=MAX_PAGE_LIMIT,
             ):
                 ids.update(str(r["id"]) for r in raw_items if isinstance(r, dict) and r.get("id") is not None)
             return ids
         except CursorExpiredError as exc:
             restarts += 1
             _restart_or_raise(client, exc, restarts, board_id)
+
+
+def _restart_or_raise(client: MondayClient, exc: CursorExpiredError, restarts: int, board_id: str) -> None:
+    client.stats.cursor_restarts += 1
+    if restarts > client.max_cursor_restarts:
+        raise CursorExpiredError(
+            f"the id scan's cursor kept expiring; gave up after {restarts - 1} restart(s) "
+            f"(max_cursor_restarts={client.max_cursor_restarts}); last error: {exc.reason}",
+            code=exc.code,
+            request_id=exc.request_id,
+            board_id=board_id,
+            purpose=exc.purpose or "next_item_ids_page",
+        )
+    log.warning(
+        "cursor expired during the id scan of board %s (%s); scanning again from the first page "
+        "(restart %d of max %d)",
+        board_id,
+        exc,
+        restarts,
+        client.max_cursor_restarts,
+    )
+
+
+def active_item_ids(client: MondayClient, board_id: str) -> set[str]:
+    return _scan_item_ids(client, str(board_id), None)
 
 
 def item_states(

@@ -145,12 +145,15 @@ class ExtractStats:
     api_calls: int = 0
     complexity_used: int = 0
     retries: int = 0
-    cursor_restarts: int = 0
+    cursor_restarts: int = 0  # id scans re-run from their first page after an expired cursor
+    cursor_resumes: int = 0  # item chains that broke and were finished by an id scan + hydration
+    hydrated_items: int = 0  # items read by id (`items(ids)`) to finish a broken chain
     pages: int = 0
     items: int = 0
     values: int = 0
     quarantined: int = 0
     seconds_waiting: float = 0.0  # time spent sleeping for pacing / backoff
+    api_version_served: str | None = None  # the `API-Version` header of the latest response
 
 
 ExtractMode = Literal["full", "incremental"]

@@ -32,6 +32,7 @@ COLUMN_VALUE_SELECTION = """column_values {
         ... on BoardRelationValue { linked_item_ids display_value }
         ... on PeopleValue { persons_and_teams { id kind } }
         ... on LocationValue { address city country country_short lat lng }
+        ... on HourValue { hour minute }
       }"""
 
 ITEM_SELECTION = f"""id
@@ -78,10 +79,13 @@ ITEMS_NEXT_PAGE_QUERY = f"""query NextItemsPage($cursor: String!, $limit: Int!) 
   }}
 }}"""
 
-ITEM_IDS_FIRST_PAGE_QUERY = f"""query ItemIdsPage($board_ids: [ID!], $limit: Int!) {{
+# Id-only scans: reconciliation, and finishing a broken chain (with the pull's `query_params`).
+ITEM_IDS_FIRST_PAGE_QUERY = f"""query ItemIdsPage(
+  $board_ids: [ID!], $limit: Int!, $query_params: ItemsQuery
+) {{
   {COMPLEXITY_SELECTION}
   boards(ids: $board_ids, state: all) {{
-    items_page(limit: $limit) {{
+    items_page(limit: $limit, query_params: $query_params) {{
       cursor
       items {{ id }}
     }}
@@ -106,6 +110,17 @@ ITEM_STATES_QUERY = f"""query ItemStates($ids: [ID!], $limit: Int) {{
   }}
 }}"""
 
+# Items by id with everything a page carries: no cursor, so it never expires. `exclude_nonactive`
+# is false and the caller keeps `state == active` itself (what items_page would have returned);
+# `board` tells an item moved to another board apart.
+ITEMS_BY_IDS_QUERY = f"""query ItemsByIds($ids: [ID!], $limit: Int) {{
+  {COMPLEXITY_SELECTION}
+  items(ids: $ids, limit: $limit, exclude_nonactive: false) {{
+      {ITEM_SELECTION}
+      board {{ id }}
+  }}
+}}"""
+
 ALL_QUERIES: dict[str, str] = {
     "GetBoard": BOARD_QUERY,
     "ItemsPage": ITEMS_FIRST_PAGE_QUERY,
@@ -113,6 +128,7 @@ ALL_QUERIES: dict[str, str] = {
     "ItemIdsPage": ITEM_IDS_FIRST_PAGE_QUERY,
     "NextItemIdsPage": ITEM_IDS_NEXT_PAGE_QUERY,
     "ItemStates": ITEM_STATES_QUERY,
+    "ItemsByIds": ITEMS_BY_IDS_QUERY,
 }
 
 MAX_PAGE_LIMIT = 500

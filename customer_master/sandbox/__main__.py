@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 
+from customer_master.sandbox.accounts import ACCOUNTS
 from customer_master.sandbox.engine import SANDBOX_TOKEN
 from customer_master.sandbox.generator import WorkspaceSpec
 from customer_master.sandbox.server import SandboxServer
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--no-dirt", action="store_true", help="generate clean data")
+    serve.add_argument(
+        "--account", choices=ACCOUNTS, default="sandbox", help="account profile (board ids, columns)"
+    )
     serve.add_argument("--latency-ms", type=float, default=0)
     serve.add_argument("--token", default=os.environ.get("MONDAY_API_TOKEN") or SANDBOX_TOKEN)
     serve.add_argument("--cursor-ttl-seconds", type=float, default=3600)
@@ -42,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--purge-deleted", action="store_true", help="fault: deleted items vanish from items(ids)"
     )
+    serve.add_argument(
+        "--latency-per-item-ms",
+        type=float,
+        default=0.0,
+        help="fault: added latency per item with column_values in a response (full pages are slow)",
+    )
+    serve.add_argument(
+        "--rate-limit-rate", type=float, default=0.0, help="fault: probability that a request gets a 429"
+    )
+    serve.add_argument(
+        "--server-error-rate", type=float, default=0.0, help="fault: probability that a request gets a 5xx"
+    )
+    serve.add_argument(
+        "--rate-limit-retry-in-seconds", type=float, default=1.0, help="fault: the 429s' retry hint"
+    )
+    serve.add_argument("--fault-seed", type=int, default=0, help="seed of the probabilistic faults")
     return parser
 
 
@@ -55,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         capacity_days=args.capacity_days,
         as_of=args.as_of,
         dirt=not args.no_dirt,
+        account=args.account,
     )
     server = SandboxServer(
         spec,
@@ -74,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     if args.malformed_rate or args.purge_deleted:
         server.engine.faults.update(malformed_rate=args.malformed_rate, purge_deleted=args.purge_deleted)
+    if args.latency_per_item_ms or args.rate_limit_rate or args.server_error_rate:
+        server.engine.faults.update(
+            latency_per_item_ms=args.latency_per_item_ms,
+            rate_limit_rate=args.rate_limit_rate,
+            server_error_rate=args.server_error_rate,
+            rate_limit_retry_in_seconds=args.rate_limit_retry_in_seconds,
+            fault_seed=args.fault_seed,
+        )
     print(f"sandbox listening on {server.url}", flush=True)
     try:
         while not stop.wait(0.5):

@@ -50,9 +50,12 @@ class SandboxControl:
 
     # faults -------------------------------------------------------------------------------
     def set_faults(self, **faults: Any) -> dict:
-        """rate_limit_next, rate_limit_retry_in_seconds, rate_limit_shape, server_error_next,
-        server_error_status, latency_ms, slow_next, slow_seconds, malformed_rate,
-        cursor_expire_after_pages, purge_deleted. Returns the full fault state."""
+        """rate_limit_next, rate_limit_retry_in_seconds (fractions allowed), rate_limit_shape,
+        server_error_next, server_error_status, latency_ms, latency_per_item_ms, slow_next,
+        slow_seconds, malformed_rate, cursor_expire_after_pages, purge_deleted, hidden_fraction
+        (with hidden_board: one board id, empty = every board), and the seeded
+        probabilistic mix rate_limit_rate, server_error_rate, fault_seed. Returns the full fault
+        state."""
         return self._op("set_faults", **faults)
 
     def clear_faults(self) -> dict:

@@ -15,6 +15,7 @@ import functools
 import gc
 import logging
 import math
+import random
 import re
 import threading
 import time
@@ -78,16 +79,27 @@ class Faults:
     """Deterministic, counted fault injection (see README)."""
 
     rate_limit_next: int = 0
-    rate_limit_retry_in_seconds: int = 1
+    rate_limit_retry_in_seconds: float = 1  # fractions keep tests fast; whole numbers render as ints
     rate_limit_shape: str = "current"
     server_error_next: int = 0
     server_error_status: int = 500
     latency_ms: float = 0.0
+    latency_per_item_ms: float = 0.0  # per item with column_values in the response: full pages are slow
     slow_next: int = 0
     slow_seconds: float = 5.0
     malformed_rate: float = 0.0
     cursor_expire_after_pages: int = 0
+    # Probabilistic faults: each API request independently, drawn from a generator seeded with
+    # `fault_seed` (re-seeded whenever faults are set), so a run's sequence of faults is reproducible.
+    rate_limit_rate: float = 0.0
+    server_error_rate: float = 0.0
+    fault_seed: int = 0
     purge_deleted: bool = False
+    # This share of a board's items is invisible (as when a token loses access to part of a
+    # board): not in items_page / next_items_page nor in root items(ids). Chosen by hashing the
+    # item id, so the same items hide on every request; only on `hidden_board` when it is set.
+    hidden_fraction: float = 0.0
+    hidden_board: str = ""
 
     def update(self, **changes) -> None:
         """Set some faults; all-or-nothing (an invalid value leaves the faults unchanged)."""
@@ -105,8 +117,24 @@ class Faults:
             raise ValueError("server_error_status must be 500, 502, 503 or 504")
         if not 0.0 <= new["malformed_rate"] <= 1.0:
             raise ValueError("malformed_rate must be within [0, 1]")
+        if not 0.0 <= new["hidden_fraction"] <= 1.0:
+            raise ValueError("hidden_fraction must be within [0, 1]")
+        for rate in ("rate_limit_rate", "server_error_rate"):
+            if not 0.0 <= new[rate] <= 1.0:
+                raise ValueError(f"{rate} must be within [0, 1]")
+        for name in ("latency_per_item_ms", "rate_limit_retry_in_seconds"):
+            if new[name] < 0:
+                raise ValueError(f"{name} must not be negative")
         for name, value in new.items():
             setattr(self, name, value)
+        self._rng = random.Random(self.fault_seed)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.fault_seed)  # not a field: stays out of asdict/get_faults
+
+    def strikes(self, rate: float) -> bool:
+        """One seeded draw: does a fault of probability `rate` hit this request?"""
+        return rate > 0 and self._rng.random() < rate
 
 
 @dataclass
@@ -298,12 +326,17 @@ class SandboxEngine:
             f.slow_next -= 1
             delay += f.slow_seconds
         request_id = self._request_id()
+        # Both draws happen for every request, whatever it meets later: the sequence stays seeded.
+        server_error = f.strikes(f.server_error_rate)
+        rate_limited = f.strikes(f.rate_limit_rate)
 
         version, version_error = _resolve_version(headers.get("API-Version"))
         rate_headers = self._rate_headers(version, now)
         rate_headers["X-Request-Id"] = request_id
         if f.server_error_next > 0:
             f.server_error_next -= 1
+            server_error = True
+        if server_error:
             c["server_errors"] += 1
             return self._server_error(f.server_error_status, request_id, rate_headers, delay)
 
@@ -330,6 +363,8 @@ class SandboxEngine:
 
         if f.rate_limit_next > 0:
             f.rate_limit_next -= 1
+            rate_limited = True
+        if rate_limited:
             return self._rate_limited(f.rate_limit_retry_in_seconds, 0, request_id, rate_headers, delay)
 
         try:
@@ -453,6 +488,8 @@ class SandboxEngine:
                 e.setdefault("extensions", {})["request_id"] = request_id
             out["errors"] = errors
         out["account_id"] = ACCOUNT_ID
+        if f.latency_per_item_ms > 0:
+            delay += f.latency_per_item_ms * _items_with_values(data) / 1000.0
         return Response(200, orjson.dumps(out), rate_headers, delay, is_error=bool(errors))
 
     def _prepare(self, query: str) -> _Prepared:
@@ -510,9 +547,11 @@ class SandboxEngine:
         )
 
     def _rate_limited(
-        self, retry_in: int, cost: int, request_id: str, headers: dict, delay: float
+        self, retry_in: float, cost: int, request_id: str, headers: dict, delay: float
     ) -> Response:
         self.counters["rate_limited"] += 1
+        if float(retry_in).is_integer():
+            retry_in = int(retry_in)  # Monday sends whole seconds; fractions are a test convenience
         shape = self.faults.rate_limit_shape
         headers = {**headers, "Retry-After": str(retry_in)}
         if shape == "legacy_flat":
@@ -778,6 +817,18 @@ def _resolve_version(header: str | None) -> tuple[str, str | None]:
     if value < maintenance and value[5:] in ("01", "04", "07", "10"):
         return maintenance, None
     return CURRENT_VERSION, None
+
+
+def _items_with_values(node) -> int:
+    """Objects in a response that carry `column_values` (items), however deeply nested: Monday's
+    time for a page grows with the values it renders, so an id-only page is cheap."""
+    if isinstance(node, list):
+        return sum(_items_with_values(n) for n in node)
+    if not isinstance(node, dict):
+        return 0
+    if "column_values" in node:
+        return 1
+    return sum(_items_with_values(v) for v in node.values() if isinstance(v, dict | list))
 
 
 _UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")

@@ -17,6 +17,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from customer_master.sandbox.accounts import ACCOUNTS, reshape
 from customer_master.sandbox.boards import (
     BOARD_IDS,
     BOARD_NAMES,
@@ -49,7 +50,8 @@ MAX_CUSTOMERS = 5000
 @dataclass(frozen=True)
 class WorkspaceSpec:
     """What to generate. `as_of` is the generator's "today": data spreads ~120 days before it
-    (created/updated timestamps, past orders) and ~60 days after it (requested dates)."""
+    (created/updated timestamps, past orders) and ~60 days after it (requested dates).
+    `account` picks the account profile the data is served as (see accounts.py)."""
 
     seed: int = 42
     orders: int = 500
@@ -58,8 +60,11 @@ class WorkspaceSpec:
     capacity_days: int = 120
     as_of: dt.date = field(default=dt.date(2026, 11, 1))
     dirt: bool = True
+    account: str = "sandbox"
 
     def __post_init__(self) -> None:
+        if self.account not in ACCOUNTS:
+            raise ValueError(f"unknown account {self.account!r}; one of {', '.join(ACCOUNTS)}")
         if isinstance(self.as_of, str):
             object.__setattr__(self, "as_of", dt.date.fromisoformat(self.as_of))
         if self.orders < 0 or self.resources < 1 or self.resources > 40 or self.capacity_days < 0:
@@ -85,7 +90,8 @@ def generate_workspace(spec: WorkspaceSpec | None = None) -> Workspace:
     customers = g.customers_board()
     orders = g.orders_board(customers)
     capacity = g.capacity_board()
-    boards = {b.id: b for b in (customers, orders, capacity)}
+    shaped = reshape(spec.account, {"customers": customers, "orders": orders, "capacity": capacity})
+    boards = {b.id: b for b in shaped.values()}
     items_by_id = {it.id: it for b in boards.values() for it in b.items}
     people = {pid: (name, email) for pid, name, email in PEOPLE}
     return Workspace(spec=spec, boards=boards, items_by_id=items_by_id, people=people)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 START_TIMEOUT_SECONDS = 60
@@ -13,13 +13,20 @@ START_TIMEOUT_SECONDS = 60
 
 @contextmanager
 def sandbox_process(
-    orders: int, seed: int = 42, *, latency_ms: int = 0, malformed_rate: float = 0.0, dirt: bool = True
+    orders: int,
+    seed: int = 42,
+    *,
+    latency_ms: int = 0,
+    malformed_rate: float = 0.0,
+    dirt: bool = True,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Start `python -m customer_master.sandbox serve` on a free loopback port; yields its API URL."""
+    """Start `python -m customer_master.sandbox serve` on a free loopback port; yields its API URL.
+    `extra_args` are further `serve` flags (e.g. `--cursor-ttl-seconds 3`)."""
     cmd = [
         sys.executable, "-m", "customer_master.sandbox", "serve", "--host", "127.0.0.1", "--port", "0",
         "--orders", str(orders), "--seed", str(seed), "--latency-ms", str(latency_ms),
-        "--malformed-rate", str(malformed_rate), *([] if dirt else ["--no-dirt"]),
+        "--malformed-rate", str(malformed_rate), *([] if dirt else ["--no-dirt"]), *extra_args,
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import hashlib
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,7 +80,17 @@ def invalid_argument(message: str, **error_data) -> MondayError:
 class Ctx:
     """Per-request execution context."""
 
-    __slots__ = ("engine", "ws", "version", "complexity", "malformed_rate", "purge_deleted", "now")
+    __slots__ = (
+        "engine",
+        "ws",
+        "version",
+        "complexity",
+        "malformed_rate",
+        "purge_deleted",
+        "hidden_fraction",
+        "hidden_board",
+        "now",
+    )
 
     def __init__(self, engine, ws: Workspace, version: str, complexity: dict | None = None) -> None:
         self.engine = engine
@@ -89,7 +100,19 @@ class Ctx:
         faults = engine.faults
         self.malformed_rate = faults.malformed_rate
         self.purge_deleted = faults.purge_deleted
+        self.hidden_fraction = faults.hidden_fraction
+        self.hidden_board = faults.hidden_board
         self.now = engine.now()
+
+    def hides_on(self, board_id: str) -> bool:
+        """Whether the `hidden_fraction` fault hides items of this board."""
+        return self.hidden_fraction > 0 and self.hidden_board in ("", board_id)
+
+
+def is_hidden(item: Item, ctx: Ctx) -> bool:
+    """Fault `hidden_fraction`: the token cannot see this item. The share is chosen by hashing the
+    item id alone, so the same items stay hidden on every request and every page."""
+    return ctx.hides_on(item.board_id) and zlib.crc32(item.sid.encode()) / 4294967296.0 < ctx.hidden_fraction
 
 
 class CV:
@@ -404,14 +427,18 @@ class CursorEntry:
     chain: Chain
     pos: int  # last item id returned (id order) or index into `snapshot` (custom order)
     page_no: int  # pages already served on this chain
-    issued: float
+    started: float  # when the chain's first page was served: the lifetime counts from there
     epoch: int
     snapshot: list[int] | None
 
 
 class CursorStore:
     """Opaque cursors with a TTL. Tokens are deterministic (same chain, same position, same
-    token), so identical runs give byte-identical responses; the table remembers issue time."""
+    token), so identical runs give byte-identical responses.
+
+    As on Monday ("valid for 60 minutes after the initial request"), every cursor of a chain
+    expires `ttl` seconds after the chain's *first* page was served, however fresh the cursor:
+    a chain that takes longer than the lifetime to page through breaks part way."""
 
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = ttl_seconds
@@ -435,7 +462,7 @@ class CursorStore:
     def _prune(self) -> None:
         now = time.monotonic()
         for token in [
-            t for t, e in self.entries.items() if now - e.issued > self.ttl or e.epoch != self.epoch
+            t for t, e in self.entries.items() if now - e.started > self.ttl or e.epoch != self.epoch
         ]:
             del self.entries[token]
 
@@ -446,11 +473,11 @@ class CursorStore:
             for fn, desc in reversed(chain.order):
                 items.sort(key=fn, reverse=desc)
             snapshot = [it.id for it in items]
-        return self._page(board, chain, None, 0, snapshot, limit, ctx)
+        return self._page(board, chain, None, 0, snapshot, limit, ctx, time.monotonic())
 
     def next_page(self, token: str, limit: int, ctx: Ctx) -> ItemsResponse:
         entry = self.entries.get(token)
-        if entry is None or entry.epoch != self.epoch or time.monotonic() - entry.issued > self.ttl:
+        if entry is None or entry.epoch != self.epoch or time.monotonic() - entry.started > self.ttl:
             raise cursor_expired()
         after = ctx.engine.faults.cursor_expire_after_pages
         if after and entry.page_no >= after:
@@ -458,15 +485,26 @@ class CursorStore:
         board = ctx.ws.boards.get(entry.chain.board_id)
         if board is None:
             raise cursor_expired()
-        return self._page(board, entry.chain, entry.pos, entry.page_no, entry.snapshot, limit, ctx)
+        return self._page(
+            board, entry.chain, entry.pos, entry.page_no, entry.snapshot, limit, ctx, entry.started
+        )
 
     def _page(
-        self, board: Board, chain: Chain, pos, page_no: int, snapshot: list[int] | None, limit: int, ctx: Ctx
+        self,
+        board: Board,
+        chain: Chain,
+        pos,
+        page_no: int,
+        snapshot: list[int] | None,
+        limit: int,
+        ctx: Ctx,
+        started: float,
     ) -> ItemsResponse:
         out: list[Item] = []
         more = False
         gid = chain.group_id
         pred = chain.predicate
+        hide = ctx.hides_on(board.id)
         if snapshot is None:
             items = board.items
             i = 0 if pos is None else board.position_after(pos)
@@ -478,6 +516,7 @@ class CursorStore:
                     it.state
                     or (gid is not None and it.group_id != gid)
                     or (pred is not None and not pred(it))
+                    or (hide and is_hidden(it, ctx))
                 ):
                     continue
                 if len(out) == limit:
@@ -496,6 +535,8 @@ class CursorStore:
                     continue
                 if (gid is not None and it.group_id != gid) or (pred is not None and not pred(it)):
                     continue
+                if hide and is_hidden(it, ctx):
+                    continue
                 if len(out) == limit:
                     more = True
                     i -= 1
@@ -504,9 +545,7 @@ class CursorStore:
             next_pos = i
         cursor = None
         if more:
-            cursor = self._issue(
-                CursorEntry(chain, next_pos, page_no + 1, time.monotonic(), self.epoch, snapshot)
-            )
+            cursor = self._issue(CursorEntry(chain, next_pos, page_no + 1, started, self.epoch, snapshot))
         return ItemsResponse(cursor, out)
 
 
@@ -579,6 +618,8 @@ def q_items(_src, args: dict, ctx: Ctx) -> list[Item]:
         found = list(ws.items_by_id.values())
     if ctx.purge_deleted:
         found = [it for it in found if it.state != STATE_DELETED]
+    if ctx.hidden_fraction:
+        found = [it for it in found if not is_hidden(it, ctx)]
     if exclude_nonactive:
         found = [it for it in found if it.state == STATE_ACTIVE]
     found.sort(key=lambda it: it.id, reverse=bool(args.get("newest_first")))

@@ -13,7 +13,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from customer_master.sandbox.boards import BOARD_IDS
 from customer_master.sandbox.control import SandboxControl
 from customer_master.sandbox.engine import SANDBOX_TOKEN, Response, SandboxEngine
 from customer_master.sandbox.generator import WorkspaceSpec
@@ -123,7 +122,6 @@ class SandboxServer:
         self.spec = spec or WorkspaceSpec()
         self.host = host
         self.token = token
-        self.board_ids = dict(BOARD_IDS)
         self.engine = SandboxEngine(
             self.spec,
             token=token,
@@ -136,6 +134,11 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self.port: int = port
         self._control: SandboxControl | None = None
+
+    @property
+    def board_ids(self) -> dict[str, str]:
+        """entity -> board id of the workspace being served (follows `control.reset(account=...)`)."""
+        return {b.key: b.id for b in self.engine.ws.boards.values()}
 
     @property
     def workspace(self):

@@ -15,6 +15,7 @@ Raw cell representation per column type (what `Item.cells[slot]` holds; `None` =
 | timeline | ("YYYY-MM-DD", "YYYY-MM-DD") |
 | numbers | str, exactly as Monday stores it ("120", "12.5") |
 | checkbox | True |
+| hour | (hour, minute), 24 h |
 | board_relation | tuple of item ids (int) |
 | anything else | str shown as text (UnsupportedValue) |
 
@@ -56,6 +57,7 @@ GRAPHQL_TYPE_BY_COLUMN_TYPE: dict[str, str] = {
     "board_relation": "BoardRelationValue",
     "people": "PeopleValue",
     "location": "LocationValue",
+    "hour": "HourValue",
 }
 
 
@@ -140,6 +142,10 @@ def _date_value(day: str, time: str | None, changed: str) -> str:
     if time:
         return f'{{"date":"{day}","time":"{time}","changed_at":"{changed}"}}'
     return f'{{"date":"{day}","time":null,"changed_at":"{changed}"}}'
+
+
+def _hour_value(raw, changed: str) -> str:
+    return f'{{"hour":{raw[0]},"minute":{raw[1]},"changed_at":"{changed}"}}'
 
 
 def _linked(ws: Workspace, ids) -> list:
@@ -398,6 +404,18 @@ SPECS: dict[str, TypeSpec] = {
             **_NO_STAMP,
         },
     ),
+    # Monday's text is the 24 h "HH:MM" form; value {"hour":8,"minute":0,"changed_at":...}.
+    "hour": TypeSpec(
+        "HourValue",
+        fields={
+            "text": "'%02d:%02d' % raw",
+            "value": "_hour_value(raw, changed)",
+            "hour": "raw[0]",
+            "minute": "raw[1]",
+            "updated_at": "iso",
+        },
+        empty={"text": "''", "value": "None", "hour": "None", "minute": "None", **_NO_STAMP},
+    ),
 }
 UNSUPPORTED_SPEC = TypeSpec(
     "UnsupportedValue",
@@ -424,6 +442,7 @@ _NAMESPACE = {
     "_person": _person,
     "_people_value": _people_value,
     "_location_value": _location_value,
+    "_hour_value": _hour_value,
 }
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -543,6 +562,19 @@ class ValueParseError(ValueError):
     pass
 
 
+def _parse_hour(value) -> tuple[int, int]:
+    """{"hour": 8, "minute": 30} (Monday's value and change_column_value input) or "08:30"."""
+    if isinstance(value, dict):
+        hour, minute = int(value["hour"]), int(value.get("minute") or 0)
+    else:
+        text = str(value).strip()
+        hour_text, _, minute_text = text.partition(":")
+        hour, minute = int(hour_text), int(minute_text or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError(f"{hour:02d}:{minute:02d} is not a time of day")
+    return (hour, minute)
+
+
 def parse_value(col: Column, value, ws: Workspace):
     """Monday value input (the `value` JSON Monday returns, or change_column_value's input JSON) -> raw.
 
@@ -624,6 +656,8 @@ def parse_value(col: Column, value, ws: Workspace):
                 entries = value.get("personsAndTeams") or []
                 return tuple(int(e["id"]) for e in entries) or None
             return tuple(int(i) for i in value) or None
+        if t == "hour":
+            return _parse_hour(value)
         if t == "location":
             v = value
             city = v.get("city") or {}

@@ -67,6 +67,7 @@ class RunLogEntry:
     api_calls: int
     complexity_used: int
     message: str | None = None
+    board_id: str | None = None  # the Monday board the asset pulled
 
 
 class LoadValidationError(Exception):
@@ -75,6 +76,10 @@ class LoadValidationError(Exception):
 
 class BoardLoad(Protocol):
     def add_page(self, page: ItemPage) -> None: ...
+
+    def set_board(self, board: Board) -> None:
+        """The board as re-read after the pull: its columns are the partition's column snapshot."""
+        ...
 
     def set_state_changes(self, changes: list[ItemStateChange]) -> None: ...
 
@@ -93,7 +98,8 @@ class Warehouse(Protocol):
     def begin_board_load(
         self, board: Board, *, mode: ExtractMode, since: dt.date | None, run: RunInfo, force: bool = False
     ) -> BoardLoad:
-        """`force=True` waives the FULL-load shrink guard (an operator confirming a board really shrank)."""
+        """`force=True` waives the guards on losing items (FULL-load shrink, mass deletion): an operator
+        confirming a board really lost them."""
         ...
 
     def sync_state(self, board_id: str) -> SyncState | None: ...

@@ -16,13 +16,16 @@ def open_warehouse(
     sqlserver_schema: str = "raw",
     sqlserver_marts_schema: str = "dbo",
     max_error_rate: float = 0.05,
+    max_delete_fraction: float | None = None,
 ) -> Warehouse:
     if kind == "duckdb":
         if not duckdb_path:
             raise ValueError("the DuckDB warehouse needs a file path (CM_DUCKDB_PATH)")
         from customer_master.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(duckdb_path, max_error_rate=max_error_rate)
+        return DuckDBWarehouse(
+            duckdb_path, max_error_rate=max_error_rate, max_delete_fraction=max_delete_fraction
+        )
     if kind == "sqlserver":
         if not sqlserver_dsn:
             raise ValueError("the SQL Server warehouse needs an ODBC connection string (CM_SQLSERVER_DSN)")
@@ -33,5 +36,6 @@ def open_warehouse(
             schema=sqlserver_schema,
             marts_schema=sqlserver_marts_schema,
             max_error_rate=max_error_rate,
+            max_delete_fraction=max_delete_fraction,
         )
     raise ValueError(f"unknown warehouse kind {kind!r}; expected 'duckdb' or 'sqlserver'")

@@ -15,6 +15,7 @@ from typing import Literal
 from customer_master.monday import MondayClient, incremental_since, reconcile
 from customer_master.monday.models import ExtractMode
 from customer_master.monday.prefetch import prefetched
+from customer_master.monday.versions import served_version_warning
 from customer_master.warehouse.base import LoadResult, RunInfo, RunLogEntry, SyncState, Warehouse
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,14 @@ class LandingReport:
     retries: int
     cursor_restarts: int
     seconds: float
+    cursor_resumes: int = 0
+    hydrated_items: int = 0
+    api_version: str | None = None  # pinned (the request header)
+    api_version_served: str | None = None  # what Monday answered with (the response header)
+
+    @property
+    def api_version_warning(self) -> str | None:
+        return served_version_warning(self.api_version, self.api_version_served)
 
     def as_metadata(self) -> dict[str, object]:
         """Flat, JSON-friendly numbers for run metadata and the demo summary."""
@@ -47,6 +56,11 @@ class LandingReport:
             "complexity_used": self.complexity_used,
             "retries": self.retries,
             "cursor_restarts": self.cursor_restarts,
+            "cursor_resumes": self.cursor_resumes,
+            "hydrated_items": self.hydrated_items,
+            "api_version": self.api_version,
+            "api_version_served": self.api_version_served,
+            **({"api_version_warning": warning} if (warning := self.api_version_warning) else {}),
             "seconds": round(self.seconds, 3),
         }
 
@@ -75,15 +89,28 @@ def land_board(
     run: RunInfo,
     mode: RequestedMode = "auto",
     overlap_days: int = 1,
+    force: bool = False,
 ) -> LandingReport:
-    """Pull `board_id` and swap it into the raw tables; the run log records success and failure."""
+    """Pull `board_id` and swap it into the raw tables; the run log records success and failure.
+
+    `force=True` lets a load through that the guards on losing items would stop (a full pull that
+    shrinks the board by more than half, more than `max_delete_fraction` of it marked deleted)."""
     before = _counters(client)
     try:
         report = _land(
-            client, warehouse, board_id, run=run, mode=mode, overlap_days=overlap_days, before=before
+            client,
+            warehouse,
+            board_id,
+            run=run,
+            mode=mode,
+            overlap_days=overlap_days,
+            force=force,
+            before=before,
         )
     except Exception as exc:
-        warehouse.record_run(_run_entry(run, "failed", _spent(before, client), message=_short(exc)))
+        warehouse.record_run(
+            _run_entry(run, "failed", _spent(before, client), message=_short(exc), board_id=board_id)
+        )
         raise
     entry = _run_entry(
         run,
@@ -91,6 +118,7 @@ def land_board(
         _spent(before, client),
         records=report.result.items_loaded,
         errors=report.result.quarantined,
+        board_id=board_id,
     )
     warehouse.record_run(entry)
     log.info("landed board %s: %s", board_id, report.as_metadata())
@@ -105,6 +133,7 @@ def _land(
     run: RunInfo,
     mode: RequestedMode,
     overlap_days: int,
+    force: bool,
     before: dict[str, int],
 ) -> LandingReport:
     started = time.perf_counter()
@@ -112,7 +141,7 @@ def _land(
     extract_mode, since = choose_mode(mode, warehouse.sync_state(board_id), overlap_days)
     known_active = warehouse.active_item_ids(board_id)
 
-    with warehouse.begin_board_load(board, mode=extract_mode, since=since, run=run) as load:
+    with warehouse.begin_board_load(board, mode=extract_mode, since=since, run=run, force=force) as load:
         pulled: set[str] = set()
         # The next page is fetched and parsed while this one is staged.
         for page in prefetched(client.iter_item_pages(board, since=since), name=f"monday-{board_id}"):
@@ -122,6 +151,8 @@ def _land(
         # needs a cheap id scan to notice items that were archived or deleted since last time.
         active_now = pulled if extract_mode == "full" else client.active_item_ids(board_id)
         load.set_state_changes(reconcile(known_active, active_now, client, board_id=board.id))
+        # The columns snapshot is taken after the pull, so a column added meanwhile is in it.
+        load.set_board(client.get_board(board_id))
         result = load.commit(client.stats)
 
     spent = _spent(before, client)
@@ -136,10 +167,14 @@ def _land(
         retries=spent["retries"],
         cursor_restarts=spent["cursor_restarts"],
         seconds=time.perf_counter() - started,
+        cursor_resumes=spent["cursor_resumes"],
+        hydrated_items=spent["hydrated_items"],
+        api_version=client.api_version,
+        api_version_served=client.stats.api_version_served,
     )
 
 
-_COUNTERS = ("api_calls", "complexity_used", "retries", "cursor_restarts")
+_COUNTERS = ("api_calls", "complexity_used", "retries", "cursor_restarts", "cursor_resumes", "hydrated_items")
 
 
 def _counters(client: MondayClient) -> dict[str, int]:
@@ -159,6 +194,7 @@ def _run_entry(
     records: int = 0,
     errors: int = 0,
     message: str | None = None,
+    board_id: str | None = None,
 ) -> RunLogEntry:
     return RunLogEntry(
         run_id=run.run_id,
@@ -172,6 +208,7 @@ def _run_entry(
         api_calls=spent["api_calls"],
         complexity_used=spent["complexity_used"],
         message=message,
+        board_id=board_id,
     )
 
 

@@ -8,6 +8,7 @@ Swap, inside BEGIN/COMMIT (both modes):
   1. delete the production rows (items + values) of every staged item, insert staging (upsert);
   2. apply the reported state changes (state updated, last values kept);
   3. FULL only: an active item neither pulled nor reported is marked `deleted` (never lingers active);
+  (each time an item's recorded state changes in 1-3, `_state_changed_at` becomes the load time;)
   4. upsert raw_monday_boards, replace the (board, partition) columns snapshot and quarantine,
      upsert ops_sync_state.
 Anything failing rolls the whole transaction back; staging is dropped either way.
@@ -16,6 +17,7 @@ Anything failing rolls the whole transaction back; staging is dropped either way
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
@@ -82,6 +84,20 @@ class Session(Protocol):
     def close(self) -> None: ...
 
 
+@contextmanager
+def transaction(s: Session, rollback: str) -> Iterator[Session]:
+    """BEGIN ... COMMIT around the block; on any error roll back (`rollback` is the engine's
+    statement) and re-raise the original error, whatever the rollback does."""
+    s.execute(BEGIN)
+    try:
+        yield s
+        s.execute(COMMIT)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the original error is what matters
+            s.execute(rollback)
+        raise
+
+
 def _sort_key(row: tuple) -> tuple:
     return tuple((v is None, v if v is not None else 0) for v in row)
 
@@ -96,18 +112,19 @@ class SqlWarehouse(ABC):
         rules: LoadRules | None = None,
         max_error_rate: float | None = None,
         max_shrink_fraction: float | None = None,
+        max_delete_fraction: float | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         stage_batch_rows: int = 100_000,
         background_staging: bool = True,
     ) -> None:
-        rules = rules or LoadRules()
-        if max_error_rate is not None or max_shrink_fraction is not None:
-            rules = LoadRules(
-                max_error_rate=rules.max_error_rate if max_error_rate is None else max_error_rate,
-                max_shrink_fraction=(
-                    rules.max_shrink_fraction if max_shrink_fraction is None else max_shrink_fraction
-                ),
-            )
+        overrides = {
+            "max_error_rate": max_error_rate,
+            "max_shrink_fraction": max_shrink_fraction,
+            "max_delete_fraction": max_delete_fraction,
+        }
+        rules = dataclasses.replace(
+            rules or LoadRules(), **{k: v for k, v in overrides.items() if v is not None}
+        )
         self.statements = statements
         self.rules = rules
         self.clock = clock
@@ -177,7 +194,8 @@ class SqlWarehouse(ABC):
         run: RunInfo,
         force: bool = False,
     ) -> StagedBoardLoad:
-        """A board load; `force=True` waives the FULL-load shrink guard (nothing else)."""
+        """A board load; `force=True` waives the guards on losing items (the FULL-load shrink guard
+        and the mass-deletion guard), nothing else."""
         return StagedBoardLoad(self, board, mode=mode, since=since, run=run, force=force)
 
     # --- reads ----------------------------------------------------------------------------------
@@ -213,6 +231,7 @@ class SqlWarehouse(ABC):
             entry.api_calls,
             entry.complexity_used,
             entry.message,
+            entry.board_id,
         ]
         with self.session() as s:
             s.execute(self.statements.insert_run_log(), params)
@@ -295,13 +314,10 @@ class StagedBoardLoad:
             if not self.warehouse._ensured:
                 self.warehouse._ensure(s)
             # One transaction for the staging DDL: one commit (one log flush) instead of one each.
-            s.execute(BEGIN)
-            for sql in self._st.begin_load(self.board.id):
-                s.execute(sql)
-            s.execute(COMMIT)
+            with transaction(s, self._st.rollback):
+                for sql in self._st.begin_load(self.board.id):
+                    s.execute(sql)
         except BaseException:
-            with contextlib.suppress(Exception):
-                s.execute(self._st.rollback)
             s.close()
             raise
         self._session = s
@@ -386,17 +402,11 @@ class StagedBoardLoad:
 
     def _write(self, s: Session, batch: dict[str, pa.Table]) -> None:
         """Append one batch to staging in one short transaction."""
-        s.execute(BEGIN)
-        try:
+        with transaction(s, self._st.rollback):
             for spec in _STAGED_PAGE_SPECS:
                 table = batch.get(spec.name)
                 if table is not None and table.num_rows:
                     s.bulk_insert(self._ref(spec), spec, table)
-            s.execute(COMMIT)
-        except BaseException:
-            with contextlib.suppress(Exception):  # the original error is what matters
-                s.execute(self._st.rollback)
-            raise
 
     def staged_rows(self) -> dict[str, int]:
         """Rows this load has written to staging so far, per staging table (buffered pages not yet
@@ -414,6 +424,17 @@ class StagedBoardLoad:
         self._open_session()
         self._changes = list(changes)
 
+    # The board as re-read after the pull (`set_board`); None: the board the load began with.
+    _board_after_pull: Board | None = None
+
+    def set_board(self, board: Board) -> None:
+        """The board's metadata as re-read after the items were pulled: the run's columns snapshot
+        and `raw_monday_boards` row come from it, so a column added during the pull is in them."""
+        self._open_session()
+        if str(board.id) != self.board.id:
+            raise ValueError(f"board {board.id} handed to the load of board {self.board.id}")
+        self._board_after_pull = board
+
     # --- validate + swap ------------------------------------------------------------------------
     def commit(self, stats: ExtractStats) -> LoadResult:
         s = self._open_session()
@@ -427,17 +448,11 @@ class StagedBoardLoad:
                 s.bulk_insert(self._ref(STAGING_CHANGES), STAGING_CHANGES, changes)
             counts, max_updated = self.measure(s)
             validate_load(counts, self.warehouse.rules, force=self.force)
-            s.execute(BEGIN)
-            try:
+            with transaction(s, self._st.rollback):
                 changed = self._swap(s, counts, max_updated, changes)
                 # Staging goes in the same transaction: it is gone exactly when the swap lands.
                 for sql in self._st.drop_staging(self.board.id):
                     s.execute(sql)
-                s.execute(COMMIT)
-            except BaseException:
-                with contextlib.suppress(Exception):  # the original error is what matters
-                    s.execute(self._st.rollback)
-                raise
         except BaseException:
             self._discard(quiet=True)
             raise
@@ -463,10 +478,12 @@ class StagedBoardLoad:
         orphans = s.query(st.count_orphan_values(b))[0][0]
         n_quarantine, foreign_quarantine = s.query(st.count_staged_quarantine(b), [b])[0]
         active_before = s.query(st.count_active(), [b, ACTIVE])[0][0]
+        reported_deleted = s.query(st.count_reported_deletions(b), [b, ACTIVE, ItemState.DELETED.value])[0][0]
         if self.mode == "full":
             active_after = s.query(st.count_active_after_full(b), [ACTIVE, ACTIVE])[0][0]
+            retired = s.query(st.count_unreported_retirements(b), [b, ACTIVE])[0][0]
         else:
-            active_after = active_before
+            active_after, retired = active_before, 0
         counts = StagingCounts(
             board_id=b,
             mode=self.mode,
@@ -481,6 +498,8 @@ class StagedBoardLoad:
             quarantined=int(n_quarantine or 0),
             active_before=int(active_before or 0),
             active_after=int(active_after or 0),
+            reported_deleted=int(reported_deleted or 0),
+            unreported_retired=int(retired or 0),
         )
         return counts, max_updated
 
@@ -488,24 +507,28 @@ class StagedBoardLoad:
         self, s: Session, counts: StagingCounts, max_updated: dt.datetime | None, changes: pa.Table
     ) -> int:
         """Everything between BEGIN and COMMIT; returns the number of items whose state changed."""
-        st, board, b = self._st, self.board, self.board.id
+        st, board, b = self._st, self._board_after_pull or self.board, self.board.id
         pk, rid = self.run.partition_key, self.run.run_id
         now = to_utc_naive(self.warehouse.clock())
         full = self.mode == "full"
         pk_params = [] if pk is None else [pk]
 
+        if counts.items:  # before their rows go: insert_staged_items carries _state_changed_at over
+            s.execute(st.save_prior_states(b), [b])
         s.execute(st.delete_staged(RAW_VALUES, b), [b])
         s.execute(st.delete_staged(RAW_ITEMS, b), [b])
         if counts.items:
-            s.execute(st.insert_staged(RAW_ITEMS, STAGING_ITEMS, b), [pk, rid, now])
+            s.execute(st.insert_staged_items(b), [pk, rid, now, now])
         if counts.values:
             s.execute(st.insert_staged(RAW_VALUES, STAGING_VALUES, b), [pk, rid, now])
 
         changed = 0
         for state in sorted(set(changes.column("state").to_pylist())):
-            changed += max(0, s.execute(st.apply_state_change(b), [state, pk, rid, now, b, state]))
+            params = [state, state, now, pk, rid, now, b, state]
+            changed += max(0, s.execute(st.apply_state_change(b), params))
         if full:
-            retired = s.execute(st.retire_unreported(b), [ItemState.DELETED.value, pk, rid, now, b, ACTIVE])
+            params = [ItemState.DELETED.value, now, pk, rid, now, b, ACTIVE]
+            retired = s.execute(st.retire_unreported(b), params)
             changed += max(0, retired)
 
         s.execute(st.delete_board(), [b])
@@ -553,7 +576,7 @@ class StagedBoardLoad:
         return changed
 
     def _columns_snapshot(self, pk: str | None, rid: str, now: dt.datetime) -> pa.Table:
-        cols = self.board.columns
+        cols = (self._board_after_pull or self.board).columns
         n = len(cols)
         data = {
             "board_id": [self.board.id] * n,

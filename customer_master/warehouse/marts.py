@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.sql import Statements
-from customer_master.warehouse.tables import quote
+from customer_master.warehouse.tables import OPS_BOARD_MAPPING, quote
 
 CUSTOMER_MASTER = "customer_master"
 # The customer fields the business needs filled (design: coverage >= 90 %).
@@ -17,7 +17,7 @@ REQUIRED_CUSTOMER_FIELDS: tuple[str, ...] = ("company", "address", "status", "em
 class CustomerQuality:
     customers: int
     nameless: int
-    coverage: dict[str, float | None]  # None when there are no customers
+    coverage: dict[str, float | None]  # None when there are no customers or the field is not mapped
 
 
 def customer_quality_sql(st: Statements) -> str:
@@ -29,13 +29,42 @@ def customer_quality_sql(st: Statements) -> str:
     )
 
 
+def mapped_customer_fields_sql(st: Statements) -> str:
+    """Customer fields the applied board mapping reads from a column (company is the item name)."""
+    return (
+        f'SELECT "field" FROM {st.ref(OPS_BOARD_MAPPING)} '
+        'WHERE "entity" = \'customers\' AND "column_id" IS NOT NULL'
+    )
+
+
 def customer_quality(warehouse: SqlWarehouse) -> CustomerQuality:
+    """Coverage of a field the board mapping does not map (an account without an address column) is
+    None: not measurable, so it neither passes nor fails the rule."""
     with warehouse.session() as s:
         row = s.query(customer_quality_sql(warehouse.statements))[0]
+        mapped = {"company", *(str(r[0]) for r in s.query(mapped_customer_fields_sql(warehouse.statements)))}
     n = int(row[0] or 0)
     filled = [int(v or 0) for v in row[2:]]
     return CustomerQuality(
         customers=n,
         nameless=int(row[1] or 0),
-        coverage={f: (c / n if n else None) for f, c in zip(REQUIRED_CUSTOMER_FIELDS, filled, strict=True)},
+        coverage={
+            f: (c / n if n and f in mapped else None)
+            for f, c in zip(REQUIRED_CUSTOMER_FIELDS, filled, strict=True)
+        },
     )
+
+
+def failure_messages_sql(relation: str, limit: int) -> str:
+    """The `message` column of a dbt test's stored failures (`store_failures`), first `limit` rows.
+
+    `relation` is dbt's own rendering of the audit table ("db"."schema"."table"); no user input."""
+    return (
+        f'SELECT "message" FROM {relation} ORDER BY "message" OFFSET 0 ROWS FETCH NEXT {int(limit)} ROWS ONLY'
+    )
+
+
+def failure_messages(warehouse: SqlWarehouse, relation: str, limit: int = 20) -> list[str]:
+    """What a failed dbt test with a `message` column says, read after dbt has finished."""
+    with warehouse.session() as s:
+        return [str(r[0]) for r in s.query(failure_messages_sql(relation, limit)) if r[0] is not None]

@@ -16,7 +16,6 @@ test parses each as T-SQL. Timestamps are naive UTC, like the rest of the wareho
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,8 +24,8 @@ from typing import Any
 import pyarrow as pa
 
 from customer_master.warehouse.arrow import arrow_schema, columnar_table
-from customer_master.warehouse.loader import Session, SqlWarehouse
-from customer_master.warehouse.sql import BEGIN, COMMIT, Statements
+from customer_master.warehouse.loader import Session, SqlWarehouse, transaction
+from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
     PLAN_ASSIGNMENTS,
     PLAN_CAPACITY,
@@ -246,19 +245,12 @@ def write_plan(
         ),
     }
     ps = PlanStatements(warehouse.statements)
-    with warehouse.session() as s:
-        s.execute(BEGIN)
-        try:
-            for name, table in tables.items():
-                spec = TABLE_SPECS[name]
-                s.execute(ps.delete_plan_date(spec), [plan_date])
-                if table.num_rows:
-                    s.bulk_insert(ps.st.ref(spec), spec, table)
-            s.execute(COMMIT)
-        except BaseException:
-            with contextlib.suppress(Exception):  # the original error is what matters
-                s.execute(ps.st.rollback)
-            raise
+    with warehouse.session() as s, transaction(s, ps.st.rollback):
+        for name, table in tables.items():
+            spec = TABLE_SPECS[name]
+            s.execute(ps.delete_plan_date(spec), [plan_date])
+            if table.num_rows:
+                s.bulk_insert(ps.st.ref(spec), spec, table)
     return {name: t.num_rows for name, t in tables.items()}
 
 
@@ -325,16 +317,10 @@ def purge_plans_before(warehouse: SqlWarehouse, cutoff: dt.date) -> dict[str, in
     deleted: dict[str, int] = {}
     with warehouse.session() as s:
         has_history = bool(s.query(ps.table_exists(), [ps.st.marts_schema, SCHEDULE_HISTORY])[0][0])
-        s.execute(BEGIN)
-        try:
+        with transaction(s, ps.st.rollback):
             for spec in PLAN_TABLES:
                 deleted[spec.name] = max(0, s.execute(ps.delete_before(ps.st.ref(spec)), [cutoff]))
             if has_history:
                 ref = ps.st.mart_ref(SCHEDULE_HISTORY)
                 deleted[SCHEDULE_HISTORY] = max(0, s.execute(ps.delete_before(ref), [cutoff]))
-            s.execute(COMMIT)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                s.execute(ps.st.rollback)
-            raise
     return deleted

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from customer_master.warehouse.arrow import to_utc_naive
-from customer_master.warehouse.loader import SqlWarehouse
-from customer_master.warehouse.sql import BEGIN, COMMIT, Statements
+from customer_master.warehouse.loader import SqlWarehouse, transaction
+from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import OPS_PIPELINE_RUNS, quote
 
 RunStatus = Literal["success", "failure", "canceled"]
@@ -177,16 +177,9 @@ def record_pipeline_run(
     is rolled back: the table is exactly as it was."""
     rs = RunReportStatements(warehouse.statements)
     row = record.row(recorded_at)
-    with warehouse.session() as s:
-        s.execute(BEGIN)
-        try:
-            replaced = s.execute(rs.delete_run(), [record.run_id])
-            s.execute(rs.insert_run(), row)
-            s.execute(COMMIT)
-        except BaseException:
-            with contextlib.suppress(Exception):  # the original error is what matters
-                s.execute(rs.st.rollback)
-            raise
+    with warehouse.session() as s, transaction(s, rs.st.rollback):
+        replaced = s.execute(rs.delete_run(), [record.run_id])
+        s.execute(rs.insert_run(), row)
     return replaced > 0
 
 

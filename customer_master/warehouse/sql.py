@@ -27,9 +27,11 @@ from customer_master.warehouse.tables import (
     RAW_VALUES,
     STAGING_CHANGES,
     STAGING_ITEMS,
+    STAGING_PRIOR,
     STAGING_QUARANTINE,
     STAGING_TABLES,
     STAGING_VALUES,
+    STATE_CHANGED_AT,
     VALUE_REQUIRED,
     Col,
     Engine,
@@ -235,6 +237,24 @@ class Statements:
             f'(SELECT 1 FROM {sc} AS c WHERE c."item_id" = i."item_id" AND c."state" <> ?)'
         )
 
+    def count_reported_deletions(self, board_id: str) -> str:
+        """params: board_id, 'active', 'deleted' -> active items a reported state change marks deleted."""
+        sc = self.staging_ref(STAGING_CHANGES, board_id)
+        return (
+            f'SELECT COUNT(*) FROM {self.ref(RAW_ITEMS)} WHERE "board_id" = ? AND "state" = ? '
+            f'AND "item_id" IN (SELECT "item_id" FROM {sc} WHERE "state" = ?)'
+        )
+
+    def count_unreported_retirements(self, board_id: str) -> str:
+        """FULL loads. params: board_id, 'active' -> active items `retire_unreported` would mark deleted."""
+        si = self.staging_ref(STAGING_ITEMS, board_id)
+        sc = self.staging_ref(STAGING_CHANGES, board_id)
+        return (
+            f'SELECT COUNT(*) FROM {self.ref(RAW_ITEMS)} AS p WHERE p."board_id" = ? AND p."state" = ? '
+            f'AND NOT EXISTS (SELECT 1 FROM {si} AS i WHERE i."item_id" = p."item_id") '
+            f'AND NOT EXISTS (SELECT 1 FROM {sc} AS c WHERE c."item_id" = p."item_id")'
+        )
+
     # --- the swap (between BEGIN and COMMIT) --------------------------------------------------------
     def delete_staged(self, spec: TableSpec, board_id: str) -> str:
         """params: board_id. Removes the production rows of every staged item (items or values)."""
@@ -252,10 +272,46 @@ class Statements:
         source = self.staging_ref(staging, board_id)
         return f"INSERT INTO {self.ref(spec)} ({cols}) SELECT {select} FROM {source}"
 
-    def apply_state_change(self, board_id: str) -> str:
-        """params: new state, _partition_key, _run_id, _loaded_at, board_id, state (of the changes)."""
+    def save_prior_states(self, board_id: str) -> str:
+        """params: board_id. Production's state and `_state_changed_at` of every staged item, kept in
+        staging before `delete_staged` removes those rows (`insert_staged_items` reads them)."""
+        cols = ", ".join(quote(c) for c in STAGING_PRIOR.column_names)
         return (
-            f'UPDATE {self.ref(RAW_ITEMS)} SET "state" = ?, "_partition_key" = ?, "_run_id" = ?, '
+            f"INSERT INTO {self.staging_ref(STAGING_PRIOR, board_id)} ({cols}) SELECT {cols} "
+            f'FROM {self.ref(RAW_ITEMS)} WHERE "board_id" = ? AND "item_id" IN '
+            f'(SELECT "item_id" FROM {self.staging_ref(STAGING_ITEMS, board_id)})'
+        )
+
+    def insert_staged_items(self, board_id: str) -> str:
+        """The staged items with lineage; `_state_changed_at` is the load time when production had the
+        item in another state (archived/deleted and now re-pulled active), else production's value
+        (NULL for a new item). params: _partition_key, _run_id, _loaded_at, the load time."""
+        fields = STAGING_ITEMS.column_names
+        lineage = [RAW_ITEMS.col(c) for c in LINEAGE]
+        cols = ", ".join(quote(c) for c in (*fields, *LINEAGE, STATE_CHANGED_AT.name))
+        changed_at = quote(STATE_CHANGED_AT.name)
+        select = ", ".join(
+            [
+                *(f"i.{quote(c)}" for c in fields),
+                *(self.cast_param(c) for c in lineage),
+                f'CASE WHEN p."item_id" IS NOT NULL AND p."state" <> i."state" '
+                f"THEN {self.cast_param(STATE_CHANGED_AT)} ELSE p.{changed_at} END",
+            ]
+        )
+        return (
+            f"INSERT INTO {self.ref(RAW_ITEMS)} ({cols}) SELECT {select} "
+            f"FROM {self.staging_ref(STAGING_ITEMS, board_id)} AS i "
+            f'LEFT JOIN {self.staging_ref(STAGING_PRIOR, board_id)} AS p ON p."item_id" = i."item_id"'
+        )
+
+    def apply_state_change(self, board_id: str) -> str:
+        """params: new state, new state, load time, _partition_key, _run_id, _loaded_at, board_id,
+        state (of the changes). `_state_changed_at` moves only when the state really changes (SET
+        expressions see the row as it was)."""
+        return (
+            f'UPDATE {self.ref(RAW_ITEMS)} SET "state" = ?, '
+            f'"_state_changed_at" = CASE WHEN "state" <> ? THEN {self.cast_param(STATE_CHANGED_AT)} '
+            'ELSE "_state_changed_at" END, "_partition_key" = ?, "_run_id" = ?, '
             '"_loaded_at" = ? WHERE "board_id" = ? AND "item_id" IN '
             f'(SELECT "item_id" FROM {self.staging_ref(STAGING_CHANGES, board_id)} WHERE "state" = ?)'
         )
@@ -263,12 +319,12 @@ class Statements:
     def retire_unreported(self, board_id: str) -> str:
         """FULL loads: an active item neither pulled nor reported gone is marked deleted.
 
-        params: 'deleted', _partition_key, _run_id, _loaded_at, board_id, 'active'. Staged item ids are
-        validated NOT NULL first, so `NOT IN` is safe.
+        params: 'deleted', load time, _partition_key, _run_id, _loaded_at, board_id, 'active'. Staged
+        item ids are validated NOT NULL first, so `NOT IN` is safe.
         """
         return (
-            f'UPDATE {self.ref(RAW_ITEMS)} SET "state" = ?, "_partition_key" = ?, "_run_id" = ?, '
-            '"_loaded_at" = ? WHERE "board_id" = ? AND "state" = ? AND "item_id" NOT IN '
+            f'UPDATE {self.ref(RAW_ITEMS)} SET "state" = ?, "_state_changed_at" = ?, "_partition_key" = ?, '
+            '"_run_id" = ?, "_loaded_at" = ? WHERE "board_id" = ? AND "state" = ? AND "item_id" NOT IN '
             f'(SELECT "item_id" FROM {self.staging_ref(STAGING_ITEMS, board_id)}) AND "item_id" NOT IN '
             f'(SELECT "item_id" FROM {self.staging_ref(STAGING_CHANGES, board_id)})'
         )
@@ -397,9 +453,12 @@ class Statements:
         s["count_staged_quarantine"] = self.count_staged_quarantine(board_id)
         s["count_active"] = self.count_active()
         s["count_active_after_full"] = self.count_active_after_full(board_id)
+        s["count_reported_deletions"] = self.count_reported_deletions(board_id)
+        s["count_unreported_retirements"] = self.count_unreported_retirements(board_id)
+        s["save_prior_states"] = self.save_prior_states(board_id)
         s["delete_staged_values"] = self.delete_staged(RAW_VALUES, board_id)
         s["delete_staged_items"] = self.delete_staged(RAW_ITEMS, board_id)
-        s["insert_staged_items"] = self.insert_staged(RAW_ITEMS, STAGING_ITEMS, board_id)
+        s["insert_staged_items"] = self.insert_staged_items(board_id)
         s["insert_staged_values"] = self.insert_staged(RAW_VALUES, STAGING_VALUES, board_id)
         s["apply_state_change"] = self.apply_state_change(board_id)
         s["retire_unreported"] = self.retire_unreported(board_id)

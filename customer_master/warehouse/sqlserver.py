@@ -272,6 +272,7 @@ class SqlServerWarehouse(SqlWarehouse):
         rules: LoadRules | None = None,
         max_error_rate: float | None = None,
         max_shrink_fraction: float | None = None,
+        max_delete_fraction: float | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         stage_batch_rows: int = 100_000,
         login_timeout: int = 30,
@@ -284,6 +285,7 @@ class SqlServerWarehouse(SqlWarehouse):
             rules=rules,
             max_error_rate=max_error_rate,
             max_shrink_fraction=max_shrink_fraction,
+            max_delete_fraction=max_delete_fraction,
             clock=clock,
             stage_batch_rows=stage_batch_rows,
             # pyodbc connections are not meant to be shared across threads (threadsafety 1).

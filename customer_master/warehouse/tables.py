@@ -237,10 +237,16 @@ RAW_COLUMNS = TableSpec(
     ),
     index=("board_id", "_partition_key"),
 )
+# When the warehouse last recorded a state different from the one it had (archived, deleted,
+# retired by a FULL load, restored): naive UTC load time, carried over on re-pulls, NULL until the
+# first change. dbt's marts take the later of it and updated_at as `changed_at`, which is what the
+# snapshots version on, so a deletion ends the snapshot's current row. Last, so a migrated file
+# (ensure_schema appends it) has the same column order as a new one.
+STATE_CHANGED_AT = Col("_state_changed_at", "timestamp")
 RAW_ITEMS = TableSpec(
     "raw_monday_items",
     "raw",
-    (*_keyed(ITEM_COLUMNS, ("board_id", "item_id", "state")), *_LINEAGE),
+    (*_keyed(ITEM_COLUMNS, ("board_id", "item_id", "state")), *_LINEAGE, STATE_CHANGED_AT),
     index=("board_id", "item_id"),
 )
 RAW_VALUES = TableSpec(
@@ -276,6 +282,9 @@ OPS_RUN_LOG = TableSpec(
         Col("api_calls", "int"),
         Col("complexity_used", "int"),
         Col("message", "text"),
+        # The board a Monday asset pulled (its id comes from the board mapping): the pre-dbt guard
+        # compares it with the mapping, so a mapping edited after a pull cannot build empty marts.
+        Col("board_id", "id"),
     ),
 )
 OPS_SYNC_STATE = TableSpec(
@@ -385,6 +394,42 @@ PLAN_RUNS = TableSpec(
 )
 PLAN_TABLES: tuple[TableSpec, ...] = (PLAN_ASSIGNMENTS, PLAN_CAPACITY, PLAN_RUNS)
 
+# --- the board mapping as applied (written before every dbt build by `warehouse/mapping.py`) ------
+# The staging models read these (dbt source `monday`): one row per mapped field with the column it
+# resolved to on the live board, and the labels of each field's value sets. Replaced whole, in one
+# transaction, each time the mapping is applied.
+OPS_BOARD_MAPPING = TableSpec(
+    "ops_board_mapping",
+    "ops",
+    (
+        Col("entity", "id", nullable=False),
+        Col("board_id", "id", nullable=False),
+        Col("field", "id", nullable=False),
+        Col("column_id", "id"),  # resolved on the live board; NULL when it resolved to nothing
+        Col("mapped_column_id", "id"),
+        Col("mapped_title", "name"),
+        Col("resolved_by", "id"),  # id | title | item_name | missing
+        Col("kind", "id"),
+        Col("extra_key", "id"),
+        Col("is_required", "bool"),
+        Col("mapping_line", "int"),
+        Col("mapping_file", "name"),
+        Col("applied_at", "timestamp"),
+    ),
+)
+OPS_BOARD_MAPPING_VALUES = TableSpec(
+    "ops_board_mapping_values",
+    "ops",
+    (
+        Col("entity", "id", nullable=False),
+        Col("field", "id", nullable=False),
+        Col("canonical", "id", nullable=False),
+        Col("label", "name", nullable=False),
+        Col("label_key", "name", nullable=False),  # lower(trim(label)): what staging joins on
+    ),
+)
+MAPPING_TABLES: tuple[TableSpec, ...] = (OPS_BOARD_MAPPING, OPS_BOARD_MAPPING_VALUES)
+
 PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     RAW_BOARDS,
     RAW_COLUMNS,
@@ -395,6 +440,7 @@ PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     OPS_SYNC_STATE,
     OPS_PIPELINE_RUNS,
     *PLAN_TABLES,
+    *MAPPING_TABLES,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in PRODUCTION_TABLES}
 
@@ -403,7 +449,19 @@ STAGING_ITEMS = TableSpec("raw_monday_items", "staging", ITEM_COLUMNS)
 STAGING_VALUES = TableSpec("raw_monday_column_values", "staging", VALUE_COLUMNS)
 STAGING_QUARANTINE = TableSpec("ops_quarantine", "staging", QUARANTINE_COLUMNS)
 STAGING_CHANGES = TableSpec("state_changes", "staging", CHANGE_COLUMNS)
-STAGING_TABLES: tuple[TableSpec, ...] = (STAGING_ITEMS, STAGING_VALUES, STAGING_QUARANTINE, STAGING_CHANGES)
+# Filled inside the swap, before the re-pulled items' production rows are replaced: their state and
+# `_state_changed_at` as production had them, so the insert can carry the timestamp over (or set it
+# when an archived/deleted item comes back).
+STAGING_PRIOR = TableSpec(
+    "prior_states", "staging", (Col("item_id", "id"), Col("state", "id"), STATE_CHANGED_AT)
+)
+STAGING_TABLES: tuple[TableSpec, ...] = (
+    STAGING_ITEMS,
+    STAGING_VALUES,
+    STAGING_QUARANTINE,
+    STAGING_CHANGES,
+    STAGING_PRIOR,
+)
 
 _SAFE = re.compile(r"[^A-Za-z0-9_]")
 

@@ -20,6 +20,7 @@ RULE_ORPHAN_VALUES = "orphan_values"
 RULE_FOREIGN_ROWS = "foreign_board_rows"
 RULE_ERROR_RATE = "error_rate"
 RULE_SHRINK = "active_items_shrink"
+RULE_MASS_DELETION = "mass_deletion"
 
 RULES: tuple[str, ...] = (
     RULE_DUPLICATE_ITEMS,
@@ -30,6 +31,7 @@ RULES: tuple[str, ...] = (
     RULE_FOREIGN_ROWS,
     RULE_ERROR_RATE,
     RULE_SHRINK,
+    RULE_MASS_DELETION,
 )
 
 
@@ -40,12 +42,24 @@ class LoadRules:
     max_error_rate: float = 0.05
     # FULL loads only: refuse to shrink the board's active item count by more than this fraction.
     max_shrink_fraction: float = 0.5
+    # Any load: refuse to mark more than this share of the board's active items deleted in one run
+    # (CM_MAX_DELETE_FRACTION). A board that suddenly serves a fraction of its items (a token that
+    # lost access, a filtered view) looks exactly like a mass deletion; archiving does not count.
+    max_delete_fraction: float = 0.10
+    # ... but only from this many deletions on: deleting 1 of 8 customers is a normal day.
+    min_mass_deletion_items: int = 5
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_error_rate <= 1.0:
             raise ValueError(f"max_error_rate must be within [0, 1], got {self.max_error_rate}")
         if not 0.0 <= self.max_shrink_fraction <= 1.0:
             raise ValueError(f"max_shrink_fraction must be within [0, 1], got {self.max_shrink_fraction}")
+        if not 0.0 <= self.max_delete_fraction <= 1.0:
+            raise ValueError(f"max_delete_fraction must be within [0, 1], got {self.max_delete_fraction}")
+        if self.min_mass_deletion_items < 1:
+            raise ValueError(
+                f"min_mass_deletion_items must be at least 1, got {self.min_mass_deletion_items}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,13 @@ class StagingCounts:
     quarantined: int = 0  # quarantine records staged (each counts as one bad value)
     active_before: int = 0  # production: the board's active items before the load
     active_after: int = 0  # the board's active items the swap would leave (FULL loads)
+    reported_deleted: int = 0  # active items a reconciled state change marks deleted
+    unreported_retired: int = 0  # FULL loads: active items neither pulled nor reported, marked deleted
+
+    @property
+    def deletions(self) -> int:
+        """Active items this load would mark deleted."""
+        return self.reported_deleted + self.unreported_retired
 
 
 def error_rate(quarantined: int, values: int) -> float:
@@ -80,10 +101,26 @@ def shrink_fraction(active_before: int, active_after: int) -> float:
     return max(0.0, (active_before - active_after) / active_before)
 
 
+def deletion_fraction(active_before: int, deletions: int) -> float:
+    if active_before <= 0:
+        return 0.0
+    return deletions / active_before
+
+
+def is_mass_deletion(counts: StagingCounts, rules: LoadRules) -> bool:
+    """More than `max_delete_fraction` of the active items, and at least `min_mass_deletion_items`."""
+    n = counts.deletions
+    return (
+        n >= rules.min_mass_deletion_items
+        and deletion_fraction(counts.active_before, n) > rules.max_delete_fraction
+    )
+
+
 def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool = False) -> list[str]:
     """Every failed rule as `"<rule>: <detail>"`; empty when the load may be swapped in.
 
-    `force` waives only the shrink guard (an operator confirming a board really lost its items).
+    `force` waives only the two guards on losing items (shrink, mass deletion): an operator
+    confirming a board really lost them. The data rules are never waived.
     """
     c = counts
     out: list[str] = []
@@ -111,12 +148,22 @@ def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool 
             f"{RULE_ERROR_RATE}: {c.quarantined} quarantined / {c.values} values = {rate:.2%} "
             f"> {rules.max_error_rate:.2%}"
         )
+    if not force and is_mass_deletion(c, rules):
+        share = deletion_fraction(c.active_before, c.deletions)
+        limit = f"{rules.max_delete_fraction * 100:g}%"
+        out.append(
+            f"{RULE_MASS_DELETION}: {c.deletions} of {c.active_before} active items ({share:.1%}) would be "
+            f"marked deleted in one run ({c.reported_deleted} reported deleted by Monday, "
+            f"{c.unreported_retired} missing from a full pull), more than {limit}; "
+            "check the token still sees the whole board; if the items really are gone, rerun the "
+            "board's asset with run config force: true"
+        )
     if c.mode == "full" and not force:
         shrink = shrink_fraction(c.active_before, c.active_after)
         if shrink > rules.max_shrink_fraction:
             out.append(
                 f"{RULE_SHRINK}: active items would fall from {c.active_before} to {c.active_after} "
-                f"(-{shrink:.1%} > {rules.max_shrink_fraction:.0%}); pass force=True if this is real"
+                f"(-{shrink:.1%} > {rules.max_shrink_fraction:.0%}); if this is real, rerun with force"
             )
     return out
 

@@ -4,65 +4,31 @@
   chain (T-SQL cannot nest CTEs). The last CTE is `monday_items`: every raw item of the entity's board
   (any state) with its item columns and one column per field.
 
-  Which board and which column feeds a field comes from the seed `monday_field_map`
-  (rendered from board_mapping.yml): a field's column is the mapped column id when the board's latest
-  columns snapshot still has it, else the snapshot's column with the mapped title (case-insensitive),
-  else the mapped id as is (values landed before the column vanished).
+  Which board and which column feeds a field comes from `ops_board_mapping`, the board mapping as the
+  pipeline last applied it (customer_master/warehouse/mapping.py): the mapping file's column resolved
+  against the board's latest columns (by id, else by title) before dbt ran. A field mapped to the
+  column `name` reads the item name; an unmapped field (or one whose column is gone) stays NULL.
 
-  `fields` maps field -> lane, the SQL type the field lands in: text | number | date | bool. The seed's
-  `kind` decides which typed projection fills the lane (string/label: value_string else text,
-  ids: value_ids, extra_key: that key of value_extra; date: value_date, date_to: value_date_to;
-  bool: value_bool as 0/1). customer_master/board_mapping.py validates that kinds fit these lanes.
+  `fields` maps field -> lane, the SQL type the field lands in: text | number | date | bool. The
+  mapping's `kind` decides which typed projection fills the lane (string/label/time: value_string else
+  text, ids: value_ids, extra_key: that key of value_extra; date: value_date, date_to: value_date_to;
+  bool: value_bool as 0/1). customer_master/board_mapping validates that kinds fit these lanes.
 -#}
 {% macro monday_pivot(entity, fields) -%}
-monday_field_map as (
-    select board_id, field, column_id, column_title, kind, extra_key
-    from {{ ref('monday_field_map') }}
+monday_entity_map as (
+    select board_id, field, column_id, kind, extra_key
+    from {{ source('monday', 'ops_board_mapping') }}
     where entity = '{{ entity }}'
 ),
 
 monday_board as (
-    select distinct board_id from monday_field_map
+    select distinct board_id from monday_entity_map
 ),
 
-monday_board_columns as (
-    select c.board_id, c.column_id, lower(trim(c.title)) as title_key, c._partition_key
-    from {{ source('monday', 'raw_monday_columns') }} as c
-    inner join monday_board as b on b.board_id = c.board_id
-    where c.archived is null or c.archived = 0
-),
-
-monday_latest_partition as (
-    select board_id, max(_partition_key) as partition_key
-    from monday_board_columns
-    group by board_id
-),
-
-monday_latest_columns as (
-    select bc.board_id, bc.column_id, bc.title_key
-    from monday_board_columns as bc
-    inner join monday_latest_partition as lp
-        on lp.board_id = bc.board_id and lp.partition_key = bc._partition_key
-),
-
-monday_title_match as (
-    select board_id, title_key, min(column_id) as column_id
-    from monday_latest_columns
-    group by board_id, title_key
-),
-
-monday_resolved_fields as (
-    select
-        fm.board_id,
-        fm.field,
-        fm.kind,
-        fm.extra_key,
-        coalesce(by_id.column_id, by_title.column_id, fm.column_id) as column_id
-    from monday_field_map as fm
-    left join monday_latest_columns as by_id
-        on by_id.board_id = fm.board_id and by_id.column_id = fm.column_id
-    left join monday_title_match as by_title
-        on by_title.board_id = fm.board_id and by_title.title_key = lower(trim(fm.column_title))
+monday_field_map as (
+    select board_id, field, column_id, kind, extra_key
+    from monday_entity_map
+    where column_id is not null
 ),
 
 monday_values as (
@@ -82,8 +48,22 @@ monday_values as (
         end as date_value,
         case when rf.kind = 'bool' then case when v.value_bool = 1 then 1 else 0 end end as bool_value
     from {{ source('monday', 'raw_monday_column_values') }} as v
-    inner join monday_resolved_fields as rf
+    inner join monday_field_map as rf
         on rf.board_id = v.board_id and rf.column_id = v.column_id
+
+    union all
+
+    {#- Monday never lists the item name among column values: a field mapped to `name` reads it here. #}
+    select
+        i.item_id,
+        nf.field,
+        nullif(trim(i.name), '') as text_value,
+        cast(null as {{ wh_float() }}) as number_value,
+        cast(null as date) as date_value,
+        cast(null as int) as bool_value
+    from {{ source('monday', 'raw_monday_items') }} as i
+    inner join monday_field_map as nf
+        on nf.board_id = i.board_id and nf.column_id = 'name'
 ),
 
 monday_pivoted as (
@@ -104,7 +84,8 @@ monday_items as (
         i.state,
         i.group_id,
         i.created_at,
-        i.updated_at
+        i.updated_at,
+        i._state_changed_at
         {%- for field in fields %},
         p.{{ field }}
         {%- endfor %}
@@ -123,5 +104,22 @@ monday_items as (
     {{ wh_bool("state = 'active'") }} as is_active,
     group_id,
     created_at,
-    updated_at
+    updated_at,
+    _state_changed_at
+{%- endmacro %}
+
+{#- A label as the platform's canonical value through the mapping's value sets (ops_board_mapping_values):
+    e.g. customers.status 'On hold' -> 'inactive', orders.priority 'Critical' -> 'rush'. A label in no
+    set stays a label code ('In production' -> 'in_production'). Case and surrounding spaces never
+    matter. -#}
+{% macro monday_canonical(entity, field, expr) -%}
+coalesce(
+    (
+        select max(vm.canonical)
+        from {{ source('monday', 'ops_board_mapping_values') }} as vm
+        where vm.entity = '{{ entity }}' and vm.field = '{{ field }}'
+            and vm.label_key = lower(trim({{ expr }}))
+    ),
+    {{ wh_label_code(expr) }}
+)
 {%- endmacro %}

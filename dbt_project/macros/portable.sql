@@ -43,6 +43,24 @@
 {#- "HH:MM" text -> TIME, NULL when not a valid time of day (try_cast exists in both engines). -#}
 {% macro wh_time(expr) -%}try_cast({{ expr }} as time){%- endmacro %}
 
+{#- A time of day typed one of the ways a board holds an hour: "8", "08", "8:30", "08:30" (an hour
+    column arrives as "08:30", a numbers column as "8") -> TIME; NULL for anything else (e.g. "25"). -#}
+{% macro wh_time_of_day(expr) -%}{{ adapter.dispatch('wh_time_of_day')(expr) }}{%- endmacro %}
+{% macro default__wh_time_of_day(expr) -%}
+  case
+    when {{ expr }} like '[0-9]' or {{ expr }} like '[0-9][0-9]'
+      then try_cast({{ dbt.concat([expr, "':00'"]) }} as time)
+    when {{ expr }} like '[0-9]:[0-5][0-9]' or {{ expr }} like '[0-9][0-9]:[0-5][0-9]'
+      then try_cast({{ expr }} as time)
+  end
+{%- endmacro %}
+{% macro duckdb__wh_time_of_day(expr) -%}
+  case
+    when regexp_full_match({{ expr }}, '[0-9]{1,2}') then try_cast({{ dbt.concat([expr, "':00'"]) }} as time)
+    when regexp_full_match({{ expr }}, '[0-9]{1,2}:[0-5][0-9]') then try_cast({{ expr }} as time)
+  end
+{%- endmacro %}
+
 {#- ISO weekday 1=Mon..7=Sun, independent of @@DATEFIRST (1900-01-01 was a Monday). -#}
 {% macro wh_iso_weekday(d) -%}{{ adapter.dispatch('wh_iso_weekday')(d) }}{%- endmacro %}
 {% macro default__wh_iso_weekday(d) -%}
@@ -56,6 +74,12 @@
 
 {#- A status/dropdown label as a stable code: "In production " -> 'in_production'. -#}
 {% macro wh_label_code(expr) -%}replace(lower(nullif(trim({{ expr }}), '')), ' ', '_'){%- endmacro %}
+
+{#- The later of two nullable timestamps (NULL only when both are). CASE, not GREATEST: SQL Server
+    before 2022 lacks it. -#}
+{% macro wh_later_of(a, b) -%}
+case when {{ b }} is not null and ({{ a }} is null or {{ b }} > {{ a }}) then {{ b }} else {{ a }} end
+{%- endmacro %}
 
 {#- A double-precision float type for ratios: DOUBLE on DuckDB (its FLOAT is 4 bytes), FLOAT(53) on SQL Server. -#}
 {% macro wh_float() -%}{{ adapter.dispatch('wh_float')() }}{%- endmacro %}

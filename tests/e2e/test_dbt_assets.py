@@ -14,6 +14,7 @@ from customer_master.definitions import defs
 from customer_master.defs.dbt.assets import customer_master_dbt
 from customer_master.defs.dbt.project import dbt_project
 from customer_master.defs.dbt.resources import dbt_executable
+from customer_master.defs.resources import WarehouseResource
 from customer_master.monday import MondayClient
 from customer_master.sandbox import BOARD_IDS
 from customer_master.warehouse.base import RunInfo
@@ -64,9 +65,13 @@ def test_materializing_the_models_builds_the_marts_and_evaluates_the_checks(sand
             land_board(client, warehouse, board_id, run=run, mode="full")
     monkeypatch.setenv("CM_DUCKDB_PATH", str(path))  # dbt's profile reads the same variable
 
+    # The dbt asset applies the board mapping itself before building (no apply step here).
     result = dg.materialize(
         [customer_master_dbt],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())},
+        resources={
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+            "warehouse": WarehouseResource(duckdb_path=str(path)),
+        },
         instance=dg.DagsterInstance.ephemeral(),
     )
 
@@ -79,4 +84,8 @@ def test_materializing_the_models_builds_the_marts_and_evaluates_the_checks(sand
     ]
     with duckdb.connect(str(path), read_only=True) as con:
         orders = con.execute("select count(*) from order_master").fetchone()[0]
+        applied = con.execute(
+            "select count(*) from ops_board_mapping where column_id is not null"
+        ).fetchone()[0]
     assert orders == len(sandbox.workspace_active_item_ids(BOARD_IDS["orders"]))
+    assert applied > 0

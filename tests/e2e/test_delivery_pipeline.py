@@ -8,10 +8,17 @@ The story (module-scoped, each test asserts one scenario of it):
   overnight           a customer signs up (own window) and orders rush, a customer changes delivery
                       days, a customer is deactivated, an order's quantity gets corrupted, two planned
                       orders are delivered (one on its planned day, one a day late), a line goes
-                      into maintenance
+                      into maintenance, a planned order is deleted and another archived, a customer
+                      with open orders is deleted
   day 2 (2026-11-03)  the plan reflects every change; plan vs actual is measured
   day 1 again         a backfill of day 1 plans from what was known then (snapshots)
-  day 3 (2026-11-04)  Monday fails during the nightly run: nothing downstream runs, day 2's plan stays
+  day 3 (2026-11-04)  Monday fails during the nightly run: nothing downstream runs, day 2's plan stays;
+                      retried, the orders board serves only a quarter of its items: the load is
+                      refused (mass_deletion), nothing downstream runs, day 2's plan and marts stay
+
+One stand-in: the warehouse's clock is set to the night of each run (`StoryWarehouse`). The wall
+clock cannot be set back to November 2026, and the warehouse dates a state change (deleted,
+archived) by its load time, which the snapshots and the plan as of a day read.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ from customer_master.defs.scheduling.checks import (
     schedule_variance_check,
 )
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
+from customer_master.warehouse.duckdb import DuckDBWarehouse
+from customer_master.warehouse.validation import RULE_MASS_DELETION
 
 DAY1, DAY2, DAY3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3), dt.date(2026, 11, 4)
 THANKSGIVING = dt.date(2026, 11, 26)
@@ -75,8 +84,23 @@ class Story:
         return {r[0]: r[1:] for r in rows}
 
 
+class StoryWarehouse(WarehouseResource):
+    """The DuckDB warehouse with its clock at `clock_at` (naive UTC ISO): the night of the run."""
+
+    clock_at: str
+
+    def get_warehouse(self) -> DuckDBWarehouse:
+        at = dt.datetime.fromisoformat(self.clock_at)
+        return DuckDBWarehouse(self.duckdb_path, max_error_rate=self.max_error_rate, clock=lambda: at)
+
+
+def _night_of(day: dt.date, minutes: int = 0) -> dt.datetime:
+    """02:00 UTC on `day` (+ minutes): when the nightly run of that partition happens."""
+    return dt.datetime.combine(day, dt.time(2)) + dt.timedelta(minutes=minutes)
+
+
 def _run(
-    server: SandboxServer, path, day: dt.date, instance: dg.DagsterInstance
+    server: SandboxServer, path, day: dt.date, instance: dg.DagsterInstance, at: dt.datetime
 ) -> dg.ExecuteInProcessResult:
     defs = dg.Definitions(
         assets=[*monday_board_assets, customer_master_dbt, delivery_plan, schedule_models_dbt],
@@ -86,7 +110,7 @@ def _run(
             "monday": MondayResource(
                 api_url=server.url, api_token=SANDBOX_TOKEN, max_attempts=3, timeout_seconds=5
             ),
-            "warehouse": WarehouseResource(duckdb_path=str(path)),
+            "warehouse": StoryWarehouse(duckdb_path=str(path), clock_at=at.isoformat()),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )
@@ -170,7 +194,29 @@ def _overnight_changes(server: SandboxServer, story: Story) -> None:
         [dt.date(2026, 11, 5)],
     )[0][0]
     ctl.update_item(CAPACITY, line1_slot, column_values={KC["maintenance"]: _json({"checked": "true"})})
+    # A customer with open orders is deleted; of the other planned orders, one is deleted and one
+    # archived (none of the orders or customers above, so each scenario stays on its own).
+    used_orders = {corrupted, on_plan[0].split(":")[1], late[0].split(":")[1]}
+    owners = {
+        str(c)
+        for (c,) in story.rows(
+            "select customer_id from order_master where source_id in (?, ?, ?)", sorted(used_orders)
+        )
+    }
+    deleted_customer = _active_customer_with_open_orders(story, exclude={friday_only, deactivated} | owners)
+    ctl.delete_item(CUSTOMERS, deleted_customer)
+    deleted_order, archived_order = [
+        order_id
+        for order_id, _day in scheduled
+        if order_id.split(":")[1] not in used_orders
+        and story.facts["day1_plan"][order_id][0] != deleted_customer
+    ][:2]
+    ctl.delete_item(ORDERS, deleted_order.split(":")[1])
+    ctl.archive_item(ORDERS, archived_order.split(":")[1])
     story.facts.update(
+        deleted_customer=deleted_customer,
+        deleted_order=deleted_order,
+        archived_order=archived_order,
         new_customer=new_customer,
         rush=f"monday:{rush}",
         friday_only=friday_only,
@@ -188,22 +234,29 @@ def story(tmp_path_factory):
     instance = dg.DagsterInstance.ephemeral()
     with SandboxServer(WorkspaceSpec(orders=600, seed=11)) as server, pytest.MonkeyPatch.context() as mp:
         mp.setenv("CM_DUCKDB_PATH", str(path))  # dbt's profile reads the same variable
-        s.runs["day1"] = _run(server, path, DAY1, instance)
+        s.runs["day1"] = _run(server, path, DAY1, instance, _night_of(DAY1))
         s.facts["day1_plan"] = s.plan(DAY1)
         s.facts["day1_open_orders"] = s.rows("select count(*) from order_master where is_open")[0][0]
         s.facts["day1_schedules"] = s.rows(
             "select count(*), min(plan_date), max(plan_date) from delivery_schedules"
         )
-        s.runs["day1_rerun"] = _run(server, path, DAY1, instance)
+        s.runs["day1_rerun"] = _run(server, path, DAY1, instance, _night_of(DAY1, 30))
         s.facts["day1_rerun_plan"] = s.plan(DAY1)
         _overnight_changes(server, s)
-        s.runs["day2"] = _run(server, path, DAY2, instance)
-        s.runs["day1_backfill"] = _run(server, path, DAY1, instance)
+        s.runs["day2"] = _run(server, path, DAY2, instance, _night_of(DAY2))
+        s.runs["day1_backfill"] = _run(server, path, DAY1, instance, _night_of(DAY2, 30))
         s.facts["day1_backfill_plan"] = s.plan(DAY1)
         s.facts["day2_plan_before_failure"] = s.plan(DAY2)
         s.facts["schedules_before_failure"] = s.rows("select * from delivery_schedules order by order_id")
         server.control.set_faults(server_error_next=1000, server_error_status=500)
-        s.runs["day3_monday_down"] = _run(server, path, DAY3, instance)
+        s.runs["day3_monday_down"] = _run(server, path, DAY3, instance, _night_of(DAY3))
+        server.control.clear_faults()
+        s.facts["order_master_before_vanishing"] = s.rows("select * from order_master order by order_id")
+        s.facts["raw_orders_before_vanishing"] = s.rows(
+            "select * from raw_monday_items where board_id = ? order by item_id", [ORDERS]
+        )
+        server.control.set_faults(hidden_fraction=0.75, hidden_board=ORDERS)
+        s.runs["day3_orders_vanish"] = _run(server, path, DAY3, instance, _night_of(DAY3, 30))
         server.control.clear_faults()
     return s
 
@@ -339,6 +392,75 @@ def test_monday_failing_during_the_nightly_run_stops_the_plan_and_keeps_yesterda
         e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()
     }
     assert "delivery_plan" not in materialized and "delivery_schedules" not in materialized
+    assert story.plan(DAY3) == {}
+    assert story.plan(DAY2) == story.facts["day2_plan_before_failure"]
+    assert (
+        story.rows("select * from delivery_schedules order by order_id")
+        == story.facts["schedules_before_failure"]
+    )
+
+
+def test_deleted_and_archived_orders_leave_the_plan_and_close_their_snapshot_version(story):
+    gone = sorted([story.facts["deleted_order"], story.facts["archived_order"]])
+    assert set(gone) <= set(story.facts["day1_plan"])  # both were planned on day 1
+    assert not set(gone) & set(story.plan(DAY2))
+    assert story.rows("select order_id from delivery_schedules where order_id in (?, ?)", gone) == []
+    master = story.rows(
+        "select order_id, is_active, is_open from order_master where order_id in (?, ?) order by 1", gone
+    )
+    assert master == [(order_id, False, False) for order_id in gone]
+    noticed = _night_of(DAY2)  # the day-2 sync that saw them go
+    versions = story.rows(
+        "select order_id, is_open, dbt_valid_from, dbt_valid_to from snap_order_master "
+        "where order_id in (?, ?) order by order_id, dbt_valid_from",
+        gone,
+    )
+    assert [(order_id, is_open, valid_to) for order_id, is_open, _from, valid_to in versions] == [
+        (gone[0], True, noticed),
+        (gone[0], False, None),
+        (gone[1], True, noticed),
+        (gone[1], False, None),
+    ]
+    assert all(valid_from == noticed for _id, is_open, valid_from, _to in versions if not is_open)
+    # Day 1 replanned later still sees them as they were that day.
+    assert set(gone) <= set(story.facts["day1_backfill_plan"])
+
+
+def test_a_deleted_customers_orders_are_not_planned_and_say_why(story):
+    customer = story.facts["deleted_customer"]
+    assert story.rows(
+        "select item_state, is_active from customer_master where customer_id = ?", [customer]
+    ) == [("deleted", False)]
+    theirs = [row for row in story.plan(DAY2).values() if row[0] == customer]
+    assert len(theirs) >= 2
+    assert all(row[1] == "unschedulable" and row[7] == "customer_inactive" for row in theirs)
+    before = [row for row in story.facts["day1_backfill_plan"].values() if row[0] == customer]
+    assert before and all(row[1] == "scheduled" for row in before)
+
+
+def test_a_board_serving_a_quarter_of_its_items_is_refused_and_changes_nothing(story):
+    result = story.runs["day3_orders_vanish"]
+    assert not result.success
+    failures = {e.step_key: e for e in result.get_step_failure_events()}
+    orders_step = next(a.op.name for a in monday_board_assets if a.key == dg.AssetKey(["monday", "orders"]))
+    assert set(failures) == {orders_step}
+    error = failures[orders_step].event_specific_data.error
+    message = (error.cause or error).message
+    assert "LoadValidationError: " in message and RULE_MASS_DELETION in message
+    assert f"board {ORDERS} (full load)" in message and "force: true" in message
+    materialized = {
+        e.materialization.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+    }
+    assert "monday/customers" in materialized  # the other boards landed
+    assert not materialized & {"monday/orders", "order_master", "delivery_plan", "delivery_schedules"}
+    assert (
+        story.rows("select * from raw_monday_items where board_id = ? order by item_id", [ORDERS])
+        == story.facts["raw_orders_before_vanishing"]
+    )
+    assert (
+        story.rows("select * from order_master order by order_id")
+        == story.facts["order_master_before_vanishing"]
+    )
     assert story.plan(DAY3) == {}
     assert story.plan(DAY2) == story.facts["day2_plan_before_failure"]
     assert (

@@ -117,6 +117,8 @@ def test_a_failed_nightly_run_is_alerted_recorded_and_digested(env):
 
     alert, digest = receiver.payloads
     assert "daily_pipeline_job" in alert["text"] and "schedule_models" in repr(alert["blocks"])
+    # The step's own error, not only Dagster's "Steps failed: [...]": it says what to fix.
+    assert "dbt build failed: capacity_never_exceeded" in repr(alert["blocks"])
     assert f"{UI}/runs/{result.run_id}" in repr(alert["blocks"])
     assert "2026-11-23" in repr(alert["blocks"])
     digest_text = repr(digest["blocks"])

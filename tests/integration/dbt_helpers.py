@@ -43,3 +43,22 @@ def run_results(work: Path) -> dict[str, dict]:
     """unique_id -> result of the last dbt invocation in `work`."""
     data = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
     return {r["unique_id"]: r for r in data["results"]}
+
+
+def land_boards(url: str, token: str, warehouse, *, mapping=None, partition_key: str = "2026-11-01") -> None:
+    """Land every board of the mapping (default: the repository's, the sandbox's boards) with a full pull,
+    then apply the mapping for dbt, as the pipeline does before its dbt step."""
+    import datetime as dt
+
+    from customer_master.board_mapping import DEFAULT_MAPPING_PATH, load_board_mapping
+    from customer_master.monday import MondayClient
+    from customer_master.warehouse.base import RunInfo
+    from customer_master.warehouse.landing import land_board
+    from customer_master.warehouse.mapping import apply_board_mapping
+
+    mapping = mapping or load_board_mapping(DEFAULT_MAPPING_PATH)
+    with MondayClient(url, token, timeout=30) as client:
+        for entity, board_id in mapping.board_ids.items():
+            run = RunInfo("dbt-it", f"monday/{entity}", partition_key, dt.datetime(2026, 11, 1))
+            land_board(client, warehouse, board_id, run=run, mode="full")
+    apply_board_mapping(warehouse, mapping)

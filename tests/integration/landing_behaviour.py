@@ -18,6 +18,7 @@ from customer_master.warehouse.validation import (
     RULE_DUPLICATE_ITEMS,
     RULE_ERROR_RATE,
     RULE_ITEM_REQUIRED,
+    RULE_MASS_DELETION,
     RULE_ORPHAN_VALUES,
     RULE_SHRINK,
 )
@@ -104,6 +105,12 @@ def states(wh: SqlWarehouse, board_id: str = BOARD) -> dict[str, str]:
     }
 
 
+def state_changed_at(wh: SqlWarehouse, board_id: str = BOARD) -> dict[str, dt.datetime | None]:
+    spec = RAW_ITEMS.column_names
+    at = spec.index("_state_changed_at")
+    return {r[spec.index("item_id")]: r[at] for r in wh.table_rows("raw_monday_items") if r[0] == board_id}
+
+
 class LandingBehaviour:
     """Collected through subclasses named Test*; see test_duckdb_landing.py / test_sqlserver_live.py."""
 
@@ -143,6 +150,9 @@ class LandingBehaviour:
             "plan_assignments": 0,
             "plan_capacity": 0,
             "plan_runs": 0,
+            # Nor the applied board mapping (written before each dbt build).
+            "ops_board_mapping": 0,
+            "ops_board_mapping_values": 0,
         }
         (board_row,) = wh.table_rows("raw_monday_boards")
         assert board_row[:3] == (BOARD, "Orders", "active")
@@ -150,7 +160,8 @@ class LandingBehaviour:
         assert board_row[7:] == ("2026-11-01", "run-1", clock.now)
         item = wh.table_rows("raw_monday_items")[0]
         assert item[:4] == (BOARD, item_id_for(0), "Order 0", "active")
-        assert item[6] == BASE_TIME and item[7:] == ("2026-11-01", "run-1", clock.now)
+        assert item[6] == BASE_TIME and item[7:10] == ("2026-11-01", "run-1", clock.now)
+        assert item[10] is None  # _state_changed_at: no state change recorded yet
         values = {(r[2]): r for r in wh.table_rows("raw_monday_column_values") if r[1] == item_id_for(1)}
         assert values["numbers_qty"][7] == pytest.approx(3.5)
         assert values["date_requested"][8] == dt.date(2026, 11, 2)
@@ -180,6 +191,7 @@ class LandingBehaviour:
             api_calls=3,
             complexity_used=1200,
             message="LoadValidationError: board 1001 ...",
+            board_id="1001",
         )
         wh.record_run(entry)
         wh.record_run(entry)
@@ -197,6 +209,7 @@ class LandingBehaviour:
             3,
             1200,
             "LoadValidationError: board 1001 ...",
+            "1001",
         )
 
     def test_full_load_marks_items_that_vanished_without_a_report_deleted(self, wh):
@@ -282,6 +295,77 @@ class LandingBehaviour:
         )
         load(wh, [1], mode="incremental", run=make_run("run-3"), version=2)
         assert states(wh)[item_id_for(1)] == "active"
+
+    # --- _state_changed_at: the version timestamp of a state change ---------------------------------
+    def test_state_changed_at_moves_with_the_state_and_is_carried_over_otherwise(self, wh, clock):
+        load(wh, range(10))
+        assert set(state_changed_at(wh).values()) == {None}  # landed active: no change recorded
+
+        clock.advance(hours=1)
+        t1 = clock.now
+        changes = [
+            ItemStateChange(item_id_for(1), ItemState.ARCHIVED),
+            ItemStateChange(item_id_for(2), ItemState.DELETED),
+        ]
+        load(wh, [3], mode="incremental", run=make_run("run-2"), version=1, changes=changes)
+        at = state_changed_at(wh)
+        assert (at[item_id_for(1)], at[item_id_for(2)]) == (t1, t1)
+        assert at[item_id_for(3)] is None  # re-pulled, state unchanged
+
+        clock.advance(hours=1)
+        t2 = clock.now
+        # A full pull: item 1 is back (restored), item 9 is gone unreported (retired), item 2 stays
+        # deleted (not pulled, and not active before: untouched).
+        load(wh, [0, 1, 3, 4, 5, 6, 7, 8], run=make_run("run-3"), version=2)
+        at, st = state_changed_at(wh), states(wh)
+        assert (st[item_id_for(1)], at[item_id_for(1)]) == ("active", t2)
+        assert (st[item_id_for(9)], at[item_id_for(9)]) == ("deleted", t2)
+        assert (st[item_id_for(2)], at[item_id_for(2)]) == ("deleted", t1)
+        assert at[item_id_for(0)] is None
+
+        clock.advance(hours=1)
+        load(wh, [1], mode="incremental", run=make_run("run-4"), version=3)  # edited, still active
+        assert state_changed_at(wh)[item_id_for(1)] == t2  # carried over on the re-pull
+        reported_again = [ItemStateChange(item_id_for(2), ItemState.DELETED)]
+        load(wh, [], mode="incremental", run=make_run("run-5"), changes=reported_again)
+        assert state_changed_at(wh)[item_id_for(2)] == t1  # same state again: no new version
+
+    # --- the mass-deletion guard -------------------------------------------------------------------
+    @pytest.mark.parametrize("mode", ["incremental", "full"])
+    def test_a_load_that_would_delete_most_of_the_board_fails_unless_forced(self, wh, clock, mode):
+        load(wh, range(20))
+        before = snapshot(wh)
+        clock.advance(days=1)
+        if mode == "incremental":  # Monday reports 15 of 20 deleted
+            pulled, changes = [], [ItemStateChange(item_id_for(n), ItemState.DELETED) for n in range(5, 20)]
+        else:  # a full pull sees only 5 of 20
+            pulled, changes = range(5), []
+        run = make_run("run-2", "2026-11-02")
+
+        with pytest.raises(LoadValidationError) as err:
+            load(wh, pulled, mode=mode, run=run, changes=changes)
+
+        message = str(err.value)
+        assert f"board {BOARD}" in message and RULE_MASS_DELETION in message
+        assert "15 of 20 active items (75.0%)" in message and "force" in message
+        assert snapshot(wh) == before
+        assert wh.staging_tables() == []
+
+        load(wh, pulled, mode=mode, run=run, changes=changes, force=True)
+        assert wh.active_item_ids(BOARD) == {item_id_for(n) for n in range(5)}
+        assert set(states(wh).values()) == {"active", "deleted"}
+
+    def test_archiving_most_of_the_board_is_normal_operations(self, wh):
+        load(wh, range(20))
+        archived = [ItemStateChange(item_id_for(n), ItemState.ARCHIVED) for n in range(5, 20)]
+        load(wh, [], mode="incremental", run=make_run("run-2"), changes=archived)
+        assert wh.active_item_ids(BOARD) == {item_id_for(n) for n in range(5)}
+
+    def test_deleting_one_of_eight_customers_does_not_stop_the_nightly_run(self, wh):
+        load(wh, range(8))
+        deleted = [ItemStateChange(item_id_for(0), ItemState.DELETED)]
+        load(wh, [], mode="incremental", run=make_run("run-2"), changes=deleted)  # 12.5 %, 1 item
+        assert len(wh.active_item_ids(BOARD)) == 7
 
     # --- columns snapshot and quarantine per partition -------------------------------------------
     def test_columns_snapshot_per_partition_shows_added_renamed_and_removed_columns(self, wh):

@@ -7,20 +7,17 @@ sandbox's own item lists and the raw values.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
+import shutil
 import time
 
 import duckdb
 import pytest
 
-from customer_master.monday import MondayClient
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS
-from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.duckdb import DuckDBWarehouse
-from customer_master.warehouse.landing import land_board
-from tests.integration.dbt_helpers import run_dbt, run_results
+from tests.integration.dbt_helpers import land_boards, run_dbt, run_results
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +29,7 @@ HHMM_RANGE = re.compile(r"^([0-2]\d):([0-5]\d)-([0-2]\d):([0-5]\d)$")
 
 
 def _ingest(sandbox, db_path) -> None:
-    warehouse = DuckDBWarehouse(db_path)
-    with MondayClient(sandbox.url, sandbox.token, timeout=30, max_attempts=3) as client:
-        for key, board_id in BOARD_IDS.items():
-            run = RunInfo(
-                run_id="dbt-it",
-                asset=f"monday/{key}",
-                partition_key="2026-11-01",
-                started_at=dt.datetime(2026, 11, 1),
-            )
-            land_board(client, warehouse, board_id, run=run, mode="full")
+    land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db_path))
 
 
 def _build(tmp_path, db_path):
@@ -78,7 +66,7 @@ def test_every_node_builds_and_every_error_severity_test_passes(built):
     bad = {uid: r["status"] for uid, r in results.items() if r["status"] not in ("success", "pass", "warn")}
     assert not bad
     kinds = {uid.split(".")[0] for uid in results}
-    assert {"seed", "model", "snapshot", "test", "unit_test"} <= kinds
+    assert {"model", "snapshot", "test", "unit_test"} <= kinds
     assert all(r["status"] == "pass" for uid, r in results.items() if uid.startswith("unit_test."))
 
 
@@ -89,8 +77,10 @@ def test_the_business_dq_rules_pass_on_the_sandbox(built):
     assert len(names_null) == 1 and names_null[0]["status"] == "pass"
     assert len(coverage) >= 6
     assert {r["status"] for r in coverage} == {"pass"}
-    mapped = _by_name(results, "mapped_columns_exist")
-    assert len(mapped) == 1 and mapped[0]["status"] == "pass"
+    guards = _by_name(results, "required_fields_populated") + _by_name(
+        results, "not_empty_when_board_has_items"
+    )
+    assert len(guards) == 5 and {r["status"] for r in guards} == {"pass"}
 
 
 def test_marts_have_one_row_per_sandbox_item(built):
@@ -168,9 +158,11 @@ def test_capacity_calendar_is_one_row_per_line_and_day(built):
     assert sundays == [(0,)]
 
 
-def test_a_removed_mapped_column_fails_the_check_not_the_build(sandbox, tmp_path):
+def test_a_recreated_column_is_found_by_title_and_a_removed_optional_one_leaves_its_field_empty(
+    sandbox, tmp_path
+):
     # priority: removed, then re-added under a new id with the same title -> found by title.
-    # product: removed for good -> the mapping check warns, naming board and column.
+    # product (optional): removed for good -> the applied mapping warns and the field stays empty.
     first = sorted(sandbox.workspace_active_item_ids(ORDERS), key=int)[0]
     sandbox.control.remove_column(ORDERS, PRIORITY)
     sandbox.control.add_column(
@@ -180,23 +172,50 @@ def test_a_removed_mapped_column_fails_the_check_not_the_build(sandbox, tmp_path
     sandbox.control.remove_column(ORDERS, PRODUCT)
     db_path = tmp_path / "warehouse.duckdb"
     _ingest(sandbox, db_path)
+    resolved = dict(
+        _rows(db_path, "select field, resolved_by from ops_board_mapping where entity = 'orders'")
+    )
+    assert (resolved["priority"], resolved["product"]) == ("title", "missing")
 
-    result, results = _build(tmp_path, db_path)
+    _, results = _build(tmp_path, db_path)
 
-    mapped = _by_name(results, "mapped_columns_exist")[0]
-    assert mapped["status"] == "warn" and mapped["failures"] == 1
-    message = f"board {ORDERS} (orders): mapped column {PRODUCT} (title: Product) for field product"
-    assert message in result.stdout
-    assert f"mapped column {PRIORITY}" not in result.stdout  # found again by its title
     assert all(r["status"] == "success" for uid, r in results.items() if uid.startswith("model."))
     assert _rows(db_path, "select count(*) from order_master where product is not null") == [(0,)]
     assert _rows(
         db_path, f"select priority, priority_rank from order_master where source_id = '{first}'"
     ) == [("rush", 1)]
-    stored = _rows(
-        db_path, "select board_id, column_id, message from main_dbt_test__audit.mapped_columns_exist"
+
+
+def test_an_empty_required_field_and_an_empty_mart_fail_their_tests_naming_what_to_fix(built, tmp_path):
+    # As a dbt-only user could: the applied mapping points capacity.resource at a column with no values.
+    _, source_db, _, _ = built
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(source_db, db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "update ops_board_mapping set column_id = 'gone', mapping_line = 77 "
+            "where entity = 'capacity' and field = 'resource'"
+        )
+    env = {"CM_DUCKDB_PATH": str(db_path), "DBT_TARGET": "duckdb"}
+    selected = ["--select", "stg_monday__capacity", "capacity_calendar"]
+    assert run_dbt(["run", *selected], tmp_path, env=env).returncode == 0
+    tested = run_dbt(["test", *selected, "--exclude", "test_type:unit"], tmp_path, env=env)
+    assert tested.returncode == 1
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    failed = {
+        manifest["nodes"][uid]["test_metadata"]["name"]: manifest["nodes"][uid]["relation_name"]
+        for uid, r in run_results(tmp_path).items()
+        if r["status"] == "fail"
+    }
+    assert set(failed) == {"required_fields_populated", "not_empty_when_board_has_items"}
+    (required,) = _rows(db_path, f"select message from {failed['required_fields_populated']}")
+    assert required[0].startswith("capacity.resource is empty on all 600 active items of board 7000000003")
+    assert "it reads column gone (title Line, kind label)" in required[0] and "line 77" in required[0]
+    (empty,) = _rows(db_path, f"select message from {failed['not_empty_when_board_has_items']}")
+    assert empty[0] == (
+        "capacity_calendar is empty but board 7000000003 (capacity) has 600 active items: check the board id "
+        "and the fields of capacity in the board mapping (python -m customer_master.board_mapping check)"
     )
-    assert stored == [(ORDERS, PRODUCT, message + " is missing from the board by id and by title")]
 
 
 def test_dbt_docs_generate_describes_every_mart_and_column(built, tmp_path):

@@ -24,7 +24,7 @@ from tests.integration.dbt_helpers import PROJECT_ROOT, run_dbt, run_results
 pytestmark = pytest.mark.slow
 
 DAILY, INGESTION = "daily_pipeline_job", "monday_ingestion_job"
-CUSTOMERS, ORDERS = "7000000001", "7000000002"  # board ids of the board mapping seed
+CUSTOMERS, ORDERS = "7000000001", "7000000002"  # board ids of the repository's board mapping
 W44, W45 = dt.date(2026, 10, 26), dt.date(2026, 11, 2)
 SELECT = ["+daily_run_report", "+weekly_run_summary", "+sync_health", "+order_backlog"]
 OPERATIONS_MODELS = {
@@ -152,6 +152,15 @@ def built(tmp_path_factory):
         ],  # fmt: skip
     )
     _insert(db, "raw_monday_boards", [{"board_id": CUSTOMERS, "name": "Customers"}])
+    # the applied board mapping names each board's entity (as apply_board_mapping writes it)
+    _insert(
+        db,
+        "ops_board_mapping",
+        [
+            {"entity": entity, "board_id": board, "field": "name", "column_id": "name", "kind": "text"}
+            for entity, board in (("customers", CUSTOMERS), ("orders", ORDERS))
+        ],
+    )
     _insert(db, "plan_runs", [{"plan_date": dt.date(2026, 11, 7)}, {"plan_date": dt.date(2026, 11, 8)}])
     reasons = ["no_capacity"] * 5 + [None, None, "no_capacity", "no_capacity", "no_window_in_horizon"]
     reasons += ["unknown_customer"]
@@ -181,12 +190,7 @@ def test_the_selection_builds_every_operations_model_and_all_tests_pass(built):
     results = built["results"]
     models = {uid.split(".")[-1] for uid in results if uid.startswith("model.")}
     assert models == OPERATIONS_MODELS
-    # the only tolerated warning: the board-mapping check on a warehouse without Monday columns
-    bad = {
-        uid: r["status"]
-        for uid, r in results.items()
-        if r["status"] not in ("success", "pass") and "mapped_columns_exist" not in uid
-    }
+    bad = {uid: r["status"] for uid, r in results.items() if r["status"] not in ("success", "pass")}
     assert not bad
     unit_tests = {uid.split(".")[-1] for uid in results if uid.startswith("unit_test.")}
     assert {

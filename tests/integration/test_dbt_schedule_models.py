@@ -17,13 +17,9 @@ import duckdb
 import pytest
 import sqlglot
 
-from customer_master.monday import MondayClient
-from customer_master.sandbox import BOARD_IDS
-from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.duckdb import DuckDBWarehouse
-from customer_master.warehouse.landing import land_board
 from customer_master.warehouse.tables import PLAN_TABLES, render_create_table
-from tests.integration.dbt_helpers import PROJECT_ROOT, run_dbt, run_results
+from tests.integration.dbt_helpers import PROJECT_ROOT, land_boards, run_dbt, run_results
 
 pytestmark = pytest.mark.slow
 
@@ -199,11 +195,7 @@ def planned(_sandbox_server, tmp_path_factory):
     sandbox.control.reset()
     work = tmp_path_factory.mktemp("dbt_schedule")
     db_path = work / "warehouse.duckdb"
-    warehouse = DuckDBWarehouse(db_path)
-    with MondayClient(sandbox.url, sandbox.token, timeout=30, max_attempts=3) as client:
-        for key, board_id in BOARD_IDS.items():
-            run = RunInfo("dbt-it", f"monday/{key}", "2026-11-01", dt.datetime(2026, 11, 1))
-            land_board(client, warehouse, board_id, run=run, mode="full")
+    land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db_path))
     for spec in PLAN_TABLES:  # the warehouse creates them too; the engine asset may run first
         _execute(db_path, render_create_table(spec, "main", "duckdb"))
     _dbt(

@@ -90,3 +90,38 @@ def test_freshness_policies_are_on_the_watched_assets():
     for asset in ("monday/orders", "order_master", "delivery_plan", "delivery_schedules"):
         policy = graph.get(dg.AssetKey.from_user_string(asset)).freshness_policy
         assert policy is not None and policy.deadline_cron == "0 4 * * *", asset
+
+
+def _load_in_a_fresh_process(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    """The code location as a new process sees it (settings are read once per process)."""
+    return subprocess.run(
+        [sys.executable, "-c", f"from customer_master.definitions import defs\n{code}"],
+        cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_the_board_assets_pull_the_boards_of_the_mapping_the_settings_name(tmp_path):
+    mapping = PROJECT_ROOT / "dbt_project" / "board_mapping.yml"
+    own = tmp_path / "mine.yml"
+    own.write_text(mapping.read_text(encoding="utf-8").replace("7000000002", "4410000202"), encoding="utf-8")
+    code = (
+        "d = defs()\n"
+        "spec = next(s for s in d.resolve_all_asset_specs() if s.key.to_user_string() == 'monday/orders')\n"
+        "print(spec.metadata['monday_board_id'])\n"
+        "from customer_master.defs.resources import warehouse_resource\n"
+        "print(warehouse_resource().get_warehouse().rules.max_delete_fraction)"
+    )
+    result = _load_in_a_fresh_process({"CM_BOARD_MAPPING": str(own), "CM_MAX_DELETE_FRACTION": "0.3"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["4410000202", "0.3"]
+
+
+def test_a_leftover_board_variable_or_a_broken_mapping_stops_the_code_location_naming_what_to_fix(tmp_path):
+    result = _load_in_a_fresh_process({"MONDAY_BOARD_ORDERS": "123"}, "defs()")
+    assert result.returncode != 0
+    assert "MONDAY_BOARD_ORDERS=123 but the board mapping (board_mapping.yml line" in result.stderr
+    assert "maps orders to board 7000000002" in result.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text("version: 1\nentities:\n  orders: {board_id: '1'}\n", encoding="utf-8")
+    result = _load_in_a_fresh_process({"CM_BOARD_MAPPING": str(broken)}, "defs()")
+    assert result.returncode != 0 and "missing entities: customers, capacity" in result.stderr

@@ -124,7 +124,7 @@ def test_ensure_schema_creates_parent_directories_and_adds_missing_columns(tmp_p
 
     assert wh.table_counts()["ops_sync_state"] == 0
     rows = wh.table_rows("raw_monday_items")
-    assert rows == [("1001", "1", "old", "active", None, None, None, None, None, None)]
+    assert rows == [("1001", "1", "old", "active", None, None, None, None, None, None, None)]
     load(wh, range(3), force=True)
     assert len(wh.active_item_ids(BOARD)) == 3
 
@@ -209,6 +209,8 @@ def test_every_statement_issued_is_in_the_catalog_and_has_a_tsql_twin(tmp_path):
     tsql = {twin(n) for n in tsql_statements().catalog(BOARD)}
     assert {twin(n) for n in used} - tsql == set()
     assert {"begin", "commit", "apply_state_change", "retire_unreported", "insert_staged_values"} <= used
+    assert {"save_prior_states", "insert_staged_items", "count_reported_deletions"} <= used
+    assert "count_unreported_retirements" in used
 
 
 # --- a failure inside the swap transaction rolls everything back --------------------------------------
@@ -233,7 +235,14 @@ class _FailingWarehouse(DuckDBWarehouse):
 
 
 @pytest.mark.parametrize(
-    "statement", ["delete_staged_items", "insert_staged_values", "retire_unreported", "insert_sync_state"]
+    "statement",
+    [
+        "delete_staged_items",
+        "insert_staged_items",
+        "insert_staged_values",
+        "retire_unreported",
+        "insert_sync_state",
+    ],
 )
 def test_a_failure_inside_the_swap_rolls_back_every_table(tmp_path, statement):
     wh = _FailingWarehouse(tmp_path / "w.duckdb")
@@ -242,7 +251,8 @@ def test_a_failure_inside_the_swap_rolls_back_every_table(tmp_path, statement):
     wh.fail_on = wh.statements.catalog(BOARD)[statement]
 
     with pytest.raises(duckdb.IOException, match="injected"):
-        load(wh, range(15), run=make_run("run-2", "2026-11-02"), version=1, bad_every=40)
+        # 2 of 20 retired: under the mass-deletion guard, so the swap runs retire_unreported.
+        load(wh, range(18), run=make_run("run-2", "2026-11-02"), version=1, bad_every=40)
 
     wh.fail_on = ""
     assert snapshot(wh) == before

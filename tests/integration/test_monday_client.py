@@ -23,8 +23,10 @@ from customer_master.monday import (
     MondayServerError,
     reconcile,
 )
+from customer_master.monday.extract import MAX_PAGES_AHEAD
 from customer_master.monday.models import COLUMN_VALUE_FIELDS, ItemPage
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SandboxServer, WorkspaceSpec
+from tests.integration.monday_hooks import BeforeRequest
 
 ORDERS = BOARD_IDS["orders"]
 CUSTOMERS = BOARD_IDS["customers"]
@@ -90,6 +92,20 @@ def rows(pages: list[ItemPage]) -> dict[tuple[str, str], dict]:
 
 # ------------------------------------------------------------------------------------------
 # Extraction
+
+
+def test_read_ahead_stops_a_few_pages_ahead_of_a_consumer_that_has_not_taken_them(
+    client: MondayClient, sb: SandboxServer
+):
+    board = client.get_board(ORDERS)
+    before = sb.control.stats()["graphql_requests"]
+    pages = client.iter_item_pages(board)
+    first = next(pages)
+    # The consumer holds on to page 1; give the worker threads every chance to run ahead.
+    sent = [sb.control.stats()["graphql_requests"] for _ in range(20)][-1]
+    assert sent - before <= 1 + MAX_PAGES_AHEAD  # the first page and the bounded read-ahead
+    rest = list(pages)
+    assert len(item_ids([first, *rest])) == active_count(sb, ORDERS) > 50 * (2 + MAX_PAGES_AHEAD)
 
 
 @pytest.mark.parametrize("board", ["customers", "orders", "capacity"])
@@ -205,36 +221,122 @@ def test_a_timeout_is_retried(sb: SandboxServer):
     assert client.stats.retries == 1 and client.stats.api_calls == 2 and len(sleeps.waits) == 1
 
 
-def test_an_expired_cursor_restarts_the_board_without_duplicates_or_loss(
-    client: MondayClient, sb: SandboxServer
+def test_an_expired_cursor_is_resumed_keeping_the_pages_read_without_duplicates_or_loss(
+    sb: SandboxServer, sleeps: FastForward
 ):
-    expected = active_count(sb, ORDERS)
-    board = client.get_board(ORDERS)
-    pages: list[ItemPage] = []
-    for page in client.iter_item_pages(board):
-        pages.append(page)
-        if len(pages) == 2:
-            sb.control.expire_cursors()  # the chain's next cursor is now dead
+    expected = sb.workspace_active_item_ids(ORDERS)
+    # Pages are requested ahead of the reader, so the cursors are expired at a fixed point of the
+    # chain instead: just before the request for page 3.
+    hook = BeforeRequest("NextItemsPage", 2, sb.control.expire_cursors)
+    with MondayClient(sb.url, sb.token, page_limit=50, transport=hook, sleep=sleeps) as client:
+        pages = pull(client, ORDERS)
     ids = item_ids(pages)
-    assert len(ids) == len(set(ids)) == expected
-    assert client.stats.cursor_restarts == 1
+    assert ids[:100] == expected[:100]  # the two pages read before the expiry were kept, not re-read
+    assert len(ids) == len(set(ids)) and sorted(ids, key=int) == expected
+    assert client.stats.cursor_resumes == 1 and client.stats.cursor_restarts == 0
+    assert client.stats.hydrated_items == len(expected) - 100
     assert sb.control.stats()["cursor_errors"] == 1
 
 
-def test_a_cursor_that_keeps_expiring_gives_up_after_the_configured_restarts(sb: SandboxServer):
-    sb.control.set_faults(cursor_expire_after_pages=2)
+def test_a_resume_whose_id_scan_keeps_expiring_gives_up_after_the_configured_restarts(sb: SandboxServer):
+    # Every chain dies after one page: the item chain after 50 items, and the id scan (500 ids a
+    # page, the capacity board has more) each time it starts again.
+    sb.control.set_faults(cursor_expire_after_pages=1)
     seen: list[str] = []
     with MondayClient(
         sb.url, sb.token, page_limit=50, max_cursor_restarts=2, sleep=FastForward(sb)
     ) as client:
-        board = client.get_board(ORDERS)
+        board = client.get_board(CAPACITY)
         with pytest.raises(CursorExpiredError) as info:
             for page in client.iter_item_pages(board):
                 seen.extend(page.items["item_id"])
-    assert "gave up after 2 restart(s)" in str(info.value) and f"board {ORDERS}" in str(info.value)
-    assert "code=CursorException" in str(info.value)
-    assert client.stats.cursor_restarts == 3
-    assert len(seen) == len(set(seen)) == 100  # two pages, never repeated across restarts
+    message = str(info.value)
+    assert "gave up after 2 restart(s)" in message and f"board {CAPACITY}" in message
+    assert "code=CursorException" in message and "after its cursor chain broke" in message
+    assert client.stats.cursor_resumes == 1 and client.stats.cursor_restarts == 3
+    assert len(seen) == len(set(seen)) == 50  # the one page read, never repeated
+
+
+def test_a_chain_that_outlives_its_cursors_lifetime_is_finished_by_ids_complete_and_exact():
+    # Several thousand orders, full 100-item pages at ~100 ms (1 ms per item with values), id-only
+    # pages nearly free, and chains that live 1.5 s: the chain cannot finish, the id scan can.
+    with SandboxServer(WorkspaceSpec(orders=4000), cursor_ttl_seconds=1.5) as sb:
+        expected = sb.workspace_active_item_ids(ORDERS)
+        with MondayClient(sb.url, sb.token, page_limit=500) as reference_client:
+            reference = pull(reference_client, ORDERS)  # no latency: one short chain of 8 pages
+        assert reference_client.stats.cursor_resumes == 0 and item_ids(reference) == expected
+
+        sb.control.set_faults(latency_per_item_ms=1)
+        with MondayClient(sb.url, sb.token, page_limit=100) as client:
+            pages = pull(client, ORDERS)
+        ids = item_ids(pages)
+        assert len(ids) == len(set(ids)) and sorted(ids, key=int) == expected
+        assert rows(pages) == rows(reference)  # every value as the uninterrupted chain read it
+        names = {i: n for p in pages for i, n in zip(p.items["item_id"], p.items["name"], strict=True)}
+        assert names == {
+            i: n for p in reference for i, n in zip(p.items["item_id"], p.items["name"], strict=True)
+        }
+        stats = client.stats
+        assert stats.cursor_resumes == 1 and 0 < stats.hydrated_items < len(expected)
+        assert stats.items == len(expected)
+        assert sb.control.stats()["cursor_errors"] >= 1
+
+
+def test_a_page_that_finally_fails_mid_chain_is_resumed_without_losing_the_pages_read(sb: SandboxServer):
+    expected = sb.workspace_active_item_ids(ORDERS)
+    # The third next-page request (page 4) and its two retries fail: with a cap of 3 attempts the
+    # page is given up after three pages were handed on.
+    hook = BeforeRequest("NextItemsPage", 3, lambda: sb.control.set_faults(server_error_next=3))
+    with MondayClient(
+        sb.url, sb.token, page_limit=50, max_attempts=3, transport=hook, sleep=FastForward(sb)
+    ) as client:
+        board = client.get_board(ORDERS)
+        pages = list(client.iter_item_pages(board))
+    ids = item_ids(pages)
+    assert hook.fired and sb.control.stats()["server_errors"] == 3
+    assert len(ids) == len(set(ids)) and sorted(ids, key=int) == expected
+    assert ids[:150] == expected[:150]  # the chain's pages came first and were kept
+    assert client.stats.cursor_resumes == 1 and client.stats.items == len(expected)
+    assert client.stats.hydrated_items == len(expected) - 150  # read by id: only what was missing
+
+
+def test_an_incremental_pull_resumes_with_the_same_filter(sb: SandboxServer, sleeps: FastForward):
+    with MondayClient(sb.url, sb.token, sleep=sleeps) as clean:
+        updated_at = {
+            i: u
+            for p in pull(clean, ORDERS)
+            for i, u in zip(p.items["item_id"], p.items["updated_at"], strict=True)
+        }
+        cutoff = sorted(u.date() for u in updated_at.values())[len(updated_at) // 2]
+        expected = pull(clean, ORDERS, since=cutoff)
+    assert 100 < len(item_ids(expected)) < len(updated_at)
+
+    hook = BeforeRequest("NextItemsPage", 1, sb.control.expire_cursors)  # dies after one page
+    with MondayClient(sb.url, sb.token, page_limit=50, transport=hook, sleep=sleeps) as client:
+        pages = pull(client, ORDERS, since=cutoff)
+    assert client.stats.cursor_resumes == 1 and client.stats.hydrated_items == len(item_ids(expected)) - 50
+    assert item_ids(pages) == item_ids(expected)  # the filter's items only, in id order, once each
+    assert rows(pages) == rows(expected)
+
+
+def test_the_reconciliation_id_scan_survives_an_expired_cursor(sb: SandboxServer, sleeps: FastForward):
+    # The capacity board has more than 500 items: the id scan needs a second page.
+    hook = BeforeRequest("NextItemIdsPage", 1, sb.control.expire_cursors)
+    with MondayClient(sb.url, sb.token, transport=hook, sleep=sleeps) as client:
+        ids = client.active_item_ids(CAPACITY)
+    assert hook.fired and ids == set(sb.workspace_active_item_ids(CAPACITY))
+    assert client.stats.cursor_restarts == 1
+
+
+def test_a_burst_of_errors_longer_than_five_attempts_is_ridden_out(client: MondayClient, sb: SandboxServer):
+    sb.control.set_faults(rate_limit_next=6, rate_limit_retry_in_seconds=0.01)
+    pages = pull(client, CAPACITY)
+    sb.control.set_faults(server_error_next=6)
+    pages += pull(client, CUSTOMERS)
+    assert len(item_ids(pages)) == active_count(sb, CAPACITY) + active_count(sb, CUSTOMERS)
+    assert client.stats.retries == 12
+    stats = sb.control.stats()
+    assert stats["rate_limited"] == 6 and stats["server_errors"] == 6
 
 
 def test_malformed_values_are_quarantined_and_everything_else_parsed(client: MondayClient, sb: SandboxServer):

@@ -20,7 +20,10 @@ import httpx
 import orjson
 import pytest
 
+from customer_master.monday import MondayClient
 from customer_master.sandbox import (
+    ACCOUNT_BOARD_IDS,
+    ACCOUNT_COLUMN_IDS,
     BOARD_IDS,
     COLUMN_IDS,
     SANDBOX_TOKEN,
@@ -58,6 +61,7 @@ TYPED = """
     ... on LocationValue {
       address city city_short country country_short lat lng place_id street street_number
     }
+    ... on HourValue { hour minute updated_at }
 """
 ITEM = f"id name state created_at updated_at group {{ id }} column_values {{ id type text value {TYPED} }}"
 FIRST_PAGE = f"""query ($board: [ID!], $limit: Int!, $qp: ItemsQuery) {{
@@ -294,6 +298,20 @@ def test_cursor_expires_after_its_ttl(http):
         ]
         time.sleep(0.2)
         _assert_cursor_expired(post(http, sb, IDS_NEXT, {"cursor": cursor, "limit": 10}))
+
+
+def test_a_chains_lifetime_counts_from_its_first_page_not_from_each_cursor(http):
+    # Monday: cursors are "valid for 60 minutes after the initial request". A cursor issued a
+    # moment ago still dies once its chain's first page is older than the lifetime.
+    with SandboxServer(WorkspaceSpec(orders=60), cursor_ttl_seconds=1.0) as sb:
+        first = ok(post(http, sb, IDS_FIRST, {"board": [ORDERS], "limit": 10}))["boards"][0]["items_page"]
+        time.sleep(0.6)
+        second = ok(post(http, sb, IDS_NEXT, {"cursor": first["cursor"], "limit": 10}))["next_items_page"]
+        time.sleep(0.6)  # the second cursor is 0.6 s old, the chain 1.2 s
+        _assert_cursor_expired(post(http, sb, IDS_NEXT, {"cursor": second["cursor"], "limit": 10}))
+        # A new chain gets a new lifetime.
+        again = ok(post(http, sb, IDS_FIRST, {"board": [ORDERS], "limit": 10}))["boards"][0]["items_page"]
+        assert ok(post(http, sb, IDS_NEXT, {"cursor": again["cursor"], "limit": 10}))["next_items_page"]
 
 
 def test_unknown_cursor_is_a_cursor_exception(http, sandbox):
@@ -625,6 +643,44 @@ def test_latency_does_not_serialise_concurrent_requests(http, sandbox):
     assert results["first"].status_code == 200 and second.status_code == 200
 
 
+def test_latency_per_item_charges_items_with_values_not_id_pages():
+    # The delay the HTTP layer sleeps is computed by the engine: read it there, no clock needed.
+    engine = SandboxEngine(WorkspaceSpec(orders=60))
+    engine.faults.update(latency_ms=5, latency_per_item_ms=2)
+
+    def delay(query: str, variables: dict) -> float:
+        resp = engine.handle_graphql(HEADERS, orjson.dumps({"query": query, "variables": variables}))
+        assert resp.status == 200 and b'"errors"' not in resp.body
+        return resp.delay
+
+    full_page = delay(FIRST_PAGE, {"board": [ORDERS], "limit": 25})
+    id_page = delay(IDS_FIRST, {"board": [ORDERS], "limit": 25})
+    ids = [it.sid for it in engine.ws.board(ORDERS).items[:7]]
+    by_id = delay(f"query ($ids: [ID!]) {{ items(ids: $ids, limit: 100) {{ {ITEM} }} }}", {"ids": ids})
+    assert full_page == pytest.approx((5 + 25 * 2) / 1000)
+    assert id_page == pytest.approx(5 / 1000)
+    assert by_id == pytest.approx((5 + 7 * 2) / 1000)
+
+
+def test_probabilistic_fault_mix_is_seeded_and_close_to_its_rates(http, sandbox):
+    def statuses(seed: int) -> list[int]:
+        sandbox.control.set_faults(
+            rate_limit_rate=0.2, server_error_rate=0.1, rate_limit_retry_in_seconds=0.25, fault_seed=seed
+        )
+        return [post(http, sandbox, "{ me { id } }").status_code for _ in range(300)]
+
+    first = statuses(7)
+    assert statuses(7) == first  # same seed, same sequence
+    assert statuses(8) != first
+    assert 0.12 < first.count(429) / 300 < 0.28  # 20 % of what got past the 10 % of 5xx: ~18 %
+    assert 0.05 < first.count(500) / 300 < 0.16
+    resp = next(r for r in (post(http, sandbox, "{ me { id } }") for _ in range(50)) if r.status_code == 429)
+    assert resp.headers["Retry-After"] == "0.25"
+    assert resp.json()["errors"][0]["extensions"]["retry_in_seconds"] == 0.25
+    with pytest.raises(SandboxControlError, match="rate_limit_rate must be within"):
+        sandbox.control.set_faults(rate_limit_rate=1.5)
+
+
 def test_slow_next_fault_trips_client_timeouts_once(sandbox):
     sandbox.control.set_faults(slow_next=1, slow_seconds=1.0)
     with httpx.Client(timeout=0.3) as impatient:
@@ -948,3 +1004,139 @@ def test_fast_path_falls_back_to_graphql_core_for_partial_data_errors():
     strip = lambda b: re.sub(rb'"request_id":"[^"]+"', b"", b)  # noqa: E731
     assert strip(fast_body) == strip(core_body)
     assert fast.counters["fast_path_fallbacks"] == 1
+
+
+# --------------------------------------------------------------------------- account profiles
+
+NW = ACCOUNT_BOARD_IDS["northwind"]
+NWC = ACCOUNT_COLUMN_IDS["northwind"]
+
+
+def test_reset_switches_the_account_and_control_ops_take_hour_values(http, sandbox):
+    query = "{ boards { id name columns { id type } } }"
+    sandbox.control.reset(account="northwind")
+    boards = ok(post(http, sandbox, query))["boards"]
+    assert [(b["id"], b["name"]) for b in boards] == [
+        (NW["customers"], "Accounts"),
+        (NW["orders"], "Sales orders"),
+        (NW["capacity"], "Line capacity"),
+    ]
+    assert [c["id"] for c in boards[0]["columns"]] == list(NWC["customers"].values())
+    items, _ = crawl(http, sandbox, NW["orders"], limit=500)
+    assert [it["id"] for it in items] == active_ids(sandbox, NW["orders"])
+    # create_item / update_item accept Monday's hour value JSON, and an impossible hour is refused.
+    item_id = sandbox.control.create_item(
+        NW["customers"], "Fjord Foods", {"hour_from": '{"hour":6,"minute":30}', "hour_to": "14:00"}
+    )
+    sandbox.control.update_item(
+        NW["customers"], item_id, column_values={"hour_to": {"hour": 15, "minute": 45}}
+    )
+    with pytest.raises(SandboxControlError, match="25:00 is not a time of day"):
+        sandbox.control.update_item(NW["customers"], item_id, column_values={"hour_to": '{"hour":25}'})
+    hours = ok(
+        post(
+            http,
+            sandbox,
+            "query ($ids: [ID!]) { items(ids: $ids) { column_values(types: [hour]) { id text value"
+            " ... on HourValue { hour minute } } } }",
+            {"ids": [item_id]},
+        )
+    )["items"][0]["column_values"]
+    assert [(v["id"], v["text"], v["hour"], v["minute"]) for v in hours] == [
+        ("hour_from", "06:30", 6, 30),
+        ("hour_to", "15:45", 15, 45),
+    ]
+    assert json.loads(hours[0]["value"])["hour"] == 6
+    sandbox.control.reset()
+    assert [b["id"] for b in ok(post(http, sandbox, query))["boards"]] == list(BOARD_IDS.values())
+    assert sandbox.workspace.spec == WorkspaceSpec()
+
+
+def test_a_full_northwind_pull_through_the_monday_client_parses_without_quarantine():
+    with (
+        SandboxServer(WorkspaceSpec(orders=900, account="northwind")) as sb,
+        MondayClient(sb.url, SANDBOX_TOKEN) as client,
+    ):
+        pulled = {}
+        for key, board_id in NW.items():
+            board = client.get_board(board_id)
+            assert [c.id for c in board.columns] == list(NWC[key].values())
+            pages = list(client.iter_item_pages(board))
+            # The dirt (bad emails, odd dates, reversed windows, blank names...) is data quality,
+            # not structure: nothing is quarantined.
+            assert [q for page in pages for q in page.quarantine] == []
+            ids = [i for page in pages for i in page.items["item_id"]]
+            assert ids == active_ids(sb, board_id)
+            pulled[key] = pages
+        workspace = sb.workspace
+    names = [n for page in pulled["orders"] for n in page.items["name"]]
+    assert sum(bool(re.fullmatch(r"PO-1\d{4}", n)) for n in names) == len(names) - names.count("")
+    hours = [
+        (page.values["item_id"][i], page.values["column_id"][i], page.values["value_string"][i])
+        for page in pulled["customers"]
+        for i, ctype in enumerate(page.values["column_type"])
+        if ctype == "hour"
+    ]
+    customers = workspace.board(NW["customers"])
+    for item_id, column_id, value in hours:
+        raw = workspace.item(item_id).cells[customers.columns_by_id[column_id].slot]
+        assert value == (None if raw is None else f"{raw[0]:02d}:{raw[1]:02d}")
+    assert {c for _, c, v in hours if v} == {"hour_from", "hour_to"}
+    relations = [
+        orjson.loads(page.values["value_ids"][i])
+        for page in pulled["orders"]
+        for i, column_id in enumerate(page.values["column_id"])
+        if column_id == NWC["orders"]["customer"] and page.values["value_ids"][i]
+    ]
+    # Relations point at items of the northwind customers board.
+    assert relations and {i for ids in relations for i in ids} <= {str(i) for i in customers.item_ids}
+
+
+def test_cli_serves_the_northwind_account(http):
+    cmd = [sys.executable, "-m", "customer_master.sandbox", "serve", "--port", "0", "--orders", "40"]
+    proc = subprocess.Popen(
+        [*cmd, "--account", "northwind"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        match = re.fullmatch(r"sandbox listening on (http://127\.0\.0\.1:\d+/v2)\n", proc.stdout.readline())
+        assert match
+        resp = http.post(match.group(1), json={"query": "{ boards { id } }"}, headers=HEADERS)
+        assert [b["id"] for b in resp.json()["data"]["boards"]] == list(NW.values())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    bad = subprocess.run([*cmd, "--account", "acme"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "invalid choice: 'acme'" in bad.stderr
+
+
+@pytest.mark.parametrize("malformed_rate", [0.0, 0.25])
+def test_fast_path_equals_graphql_core_on_the_northwind_account_and_hour_values(malformed_rate):
+    fast, core = _twin_engines(
+        WorkspaceSpec(orders=150, seed=11, account="northwind"), malformed_rate=malformed_rate
+    )
+    customers = fast.ws.board(NW["customers"])
+    target = customers.items[1].sid
+    for engine in (fast, core):  # an hour set through the control op renders the same in both
+        engine.op_update_item(NW["customers"], target, column_values={"hour_from": '{"hour":7,"minute":5}'})
+    queries = [(FIRST_PAGE, {"board": [board_id], "limit": 80}) for board_id in NW.values()]
+    queries.append(
+        (
+            """query ($b: [ID!]) { boards(ids: $b) { items_page(limit: 40) { items { id name
+                 column_values(types: [hour, status]) {
+                   __typename id t: text v: value column { id title type }
+                   ... on HourValue { h: hour m: minute hour updated_at }
+                   ... on StatusValue { label } } } } } }""",
+            {"b": [NW["customers"]]},
+        )
+    )
+    ids = [it.sid for board in fast.ws.boards.values() for it in board.items if it.state != STATE_ACTIVE]
+    queries.append((f"query ($ids: [ID!]) {{ items(ids: $ids, limit: 100) {{ {ITEM} }} }}", {"ids": ids}))
+    for query, variables in queries:
+        fast_body = _run(fast, query, variables)
+        assert b'"errors"' not in fast_body, fast_body[:300]
+        assert fast_body == _run(core, query, variables), query
+    assert b'"hour":7,"minute":5' in _run(fast, FIRST_PAGE, {"board": [NW["customers"]], "limit": 3})
+    assert fast.counters["graphql_core"] == 0 and core.counters["fast_path"] == 0

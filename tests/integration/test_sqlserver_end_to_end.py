@@ -7,18 +7,14 @@ same SQL is proven offline instead (test_dbt_sqlserver_compile.py, test_sqlserve
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 
 import pytest
 
-from customer_master.monday import MondayClient
 from customer_master.sandbox import BOARD_IDS
-from customer_master.warehouse.base import RunInfo
-from customer_master.warehouse.landing import land_board
 
-from .dbt_helpers import run_dbt
+from .dbt_helpers import land_boards, run_dbt
 
 LIVE = bool(os.environ.get("CM_SQLSERVER_DSN")) and bool(os.environ.get("CM_SQLSERVER_HOST"))
 pytestmark = pytest.mark.skipif(
@@ -35,10 +31,7 @@ def test_the_sandbox_lands_and_the_dbt_models_build_on_sql_server(sandbox, tmp_p
     warehouse = SqlServerWarehouse(
         os.environ["CM_SQLSERVER_DSN"], schema=raw_schema, staging_schema=raw_schema + "_stg"
     )
-    with MondayClient(sandbox.url, sandbox.token) as client:
-        for name, board_id in BOARD_IDS.items():
-            run = RunInfo(f"e2e-{name}", f"monday/{name}", "2026-11-01", dt.datetime(2026, 11, 1))
-            land_board(client, warehouse, board_id, run=run, mode="full")
+    land_boards(sandbox.url, sandbox.token, warehouse)
     assert warehouse.table_counts()["raw_monday_items"] > 0
 
     env = {"CM_SQLSERVER_RAW_SCHEMA": raw_schema, "CM_SQLSERVER_SCHEMA": raw_schema + "_dbt"}

@@ -30,6 +30,8 @@ from customer_master.alerts.slack import (
     scrub,
 )
 from customer_master.thresholds import AlertThresholds
+from customer_master.warehouse.base import LoadValidationError
+from customer_master.warehouse.validation import LoadRules, StagingCounts, validate_load
 
 UI = "http://dagster.example.internal:3000"
 RUN_ID = "3f2a9c1e-7b4d-4e8a-9c2f-1d2e3f4a5b6c"
@@ -152,6 +154,30 @@ def test_run_failure_with_many_steps_lists_them_and_cuts_a_long_error():
     assert "partition" not in alert.where and "step" not in alert.where
     assert len(alert.details[0]) <= len("Error: ") + 500
     assert alert.details[1:] == [f"Failed step: {s}" for s in steps]
+
+
+def test_a_mass_deletion_failure_reaches_slack_with_its_rule_and_override():
+    # A full pull of a 1,977-item board that served a quarter of it: both guards on losing items
+    # fail; the mass-deletion one comes first, so the 500-character cut keeps rule and override.
+    counts = StagingCounts(
+        board_id="7000000002",
+        mode="full",
+        items=494,
+        values=5434,
+        active_before=1977,
+        active_after=494,
+        unreported_retired=1483,
+    )
+    with pytest.raises(LoadValidationError) as err:
+        validate_load(counts, LoadRules())
+    error = f"{type(err.value).__name__}: {err.value}"
+
+    alert = run_failure_alert("daily_pipeline_job", RUN_ID, "2026-11-04", ["monday__orders"], error)
+    text = " ".join(_section_texts(render_slack_payload(alert, ui_base_url=UI)))
+
+    assert "board 7000000002" in text and "mass_deletion" in text
+    assert "1483 of 1977 active items (75.0%)" in text
+    assert "run config force: true" in text
 
 
 def test_check_failure_carries_value_threshold_and_location():

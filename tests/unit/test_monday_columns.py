@@ -283,6 +283,19 @@ def test_location_address_and_coordinates():
     }
 
 
+@pytest.mark.parametrize(
+    ("hour", "minute", "expected"),
+    [(8, 0, "08:00"), (7, 5, "07:05"), (0, 0, "00:00"), (23, 59, "23:59"), (14, None, "14:00")],
+)
+def test_hour_is_a_zero_padded_24_hour_time(hour: int, minute: int | None, expected: str):
+    value = _j({"hour": hour, "minute": minute, "changed_at": "2026-10-02T10:11:12.000Z"})
+    row, page = one(
+        {"id": "hour_from", "type": "hour", "text": expected, "value": value, "hour": hour, "minute": minute}
+    )
+    assert typed(row) == {"value_string": expected}
+    assert row["value_json"] == value and page.quarantine == []
+
+
 def test_unknown_types_keep_text_and_value_only_and_are_never_quarantined():
     row, page = one({"id": "mirror", "type": "mirror", "text": "x", "value": "{not json"})
     assert typed(row) == {}
@@ -305,6 +318,7 @@ def test_every_supported_type_is_covered_by_these_tests():
         "board_relation",
         "people",
         "location",
+        "hour",
     } == SUPPORTED_TYPES
 
 
@@ -327,6 +341,7 @@ def test_every_supported_type_is_covered_by_these_tests():
         {"type": "board_relation", "text": None, "value": None, "linked_item_ids": [], "display_value": ""},
         {"type": "people", "text": "", "value": None, "persons_and_teams": []},
         {"type": "location", "text": "", "value": None, "address": None, "lat": None, "lng": None},
+        {"type": "hour", "text": "", "value": None, "hour": None, "minute": None},
         {"type": "status", "text": "", "value": None},  # typed fragment absent too
         {"type": "numbers", "text": None, "value": None},
     ],
@@ -401,6 +416,7 @@ def test_empty_values_land_with_empty_projections_and_no_quarantine(cv: dict):
                 "value_extra": '{"lat":29.97,"lng":31.13,"city":"Giza","country":"Egypt"}',
             },
         ),
+        ({"type": "hour", "text": "14:30", "value": '{"hour":14,"minute":30}'}, {"value_string": "14:30"}),
     ],
     ids=lambda x: x["type"] if isinstance(x, dict) and "type" in x else "",
 )
@@ -494,6 +510,22 @@ def test_a_value_given_as_an_object_is_kept_as_a_json_string():
             "people value is a JSON list, expected an object",
         ),
         ({"type": "status", "text": "x", "value": '{"index":"high"}'}, "status value field 'index'"),
+        (
+            {"type": "hour", "text": "25:00", "value": '{"hour":25,"minute":0}', "hour": 25, "minute": 0},
+            "hour 25:00 is not a time of day",
+        ),
+        (
+            {"type": "hour", "text": "8", "value": '{"hour":"eight"}', "hour": "eight", "minute": 0},
+            "hour hour 'eight' is not a whole number",
+        ),
+        (
+            {"type": "hour", "text": "7:75", "value": '{"hour":7,"minute":75}'},
+            "hour 07:75 is not a time of day",
+        ),
+        (
+            {"type": "hour", "text": "x", "value": '{"hour":7,"minute":1.5}'},
+            "hour minute '1.5' is not a whole number",
+        ),
     ],
     ids=lambda x: x["type"] if isinstance(x, dict) else "",
 )
@@ -641,6 +673,8 @@ _field_names = st.sampled_from(
         "address",
         "lat",
         "lng",
+        "hour",
+        "minute",
     ]
 )
 _column_value = st.fixed_dictionaries(

@@ -36,6 +36,7 @@ def test_items_queries_request_a_typed_fragment_for_every_parsed_type():
         "board_relation": "BoardRelationValue",
         "people": "PeopleValue",
         "location": "LocationValue",
+        "hour": "HourValue",
     }
     assert set(fragments) | {"text", "long_text"} == SUPPORTED_TYPES  # text types need only `text`
     for type_name in fragments.values():

@@ -5,11 +5,21 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import hashlib
+import json
+import re
 
 import pytest
 from graphql import GraphQLObjectType
 
-from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, WorkspaceSpec, generate_workspace
+from customer_master.sandbox import (
+    ACCOUNT_BOARD_IDS,
+    ACCOUNT_COLUMN_IDS,
+    ACCOUNTS,
+    BOARD_IDS,
+    COLUMN_IDS,
+    WorkspaceSpec,
+    generate_workspace,
+)
 from customer_master.sandbox.engine import load_schema
 from customer_master.sandbox.model import STATE_ACTIVE, STATE_ARCHIVED, STATE_DELETED
 from customer_master.sandbox.values import SPECS, full_renderer, graphql_type_for, render_full
@@ -226,3 +236,225 @@ def test_only_delivered_orders_have_a_delivered_date_on_or_after_the_requested_d
         late += day > requested
         on_day += day == requested
     assert on_day > 0 and 0.04 < late / (late + on_day) < 0.15  # about 1 in 12 late
+
+
+# --------------------------------------------------------------------------- account profiles
+
+NW_BOARDS = ACCOUNT_BOARD_IDS["northwind"]
+NW_COLUMNS = ACCOUNT_COLUMN_IDS["northwind"]
+
+
+def nw_cell(board, item, role):
+    col = board.columns_by_id[NW_COLUMNS[board.key][role]]
+    return item.cell(col.slot)
+
+
+def labels_of(board, role) -> set[str]:
+    col = board.columns_by_id[NW_COLUMNS[board.key][role]]
+    settings = json.loads(col.settings_str)["labels"]
+    return set(settings.values()) if isinstance(settings, dict) else {x["name"] for x in settings}
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """The same spec generated as the sandbox account and as the northwind account."""
+    spec = WorkspaceSpec(orders=3000)
+    return generate_workspace(spec), generate_workspace(spec.with_changes(account="northwind"))
+
+
+def test_the_sandbox_account_is_the_default_and_unknown_accounts_are_rejected():
+    assert WorkspaceSpec().account == "sandbox" and ACCOUNTS == ("sandbox", "northwind")
+    assert ACCOUNT_BOARD_IDS["sandbox"] == BOARD_IDS and ACCOUNT_COLUMN_IDS["sandbox"] == COLUMN_IDS
+    assert digest(generate_workspace(WorkspaceSpec(orders=300, account="sandbox"))) == digest(
+        generate_workspace(WorkspaceSpec(orders=300))
+    )
+    with pytest.raises(ValueError, match="unknown account 'acme'; one of sandbox, northwind"):
+        WorkspaceSpec(account="acme")
+
+
+def test_northwind_is_deterministic_and_seeded():
+    spec = WorkspaceSpec(orders=400, account="northwind")
+    assert digest(generate_workspace(spec)) == digest(generate_workspace(spec))
+    assert digest(generate_workspace(spec)) != digest(generate_workspace(spec.with_changes(seed=2)))
+
+
+def test_northwind_boards_have_their_own_ids_names_titles_and_types(pair):
+    _, nw = pair
+    assert [(b.id, b.name, b.workspace_id) for b in nw.boards.values()] == [
+        ("4410000101", "Accounts", "3310042"),
+        ("4410000202", "Sales orders", "3310042"),
+        ("4410000303", "Line capacity", "3310042"),
+    ]
+    assert NW_BOARDS == {"customers": "4410000101", "orders": "4410000202", "capacity": "4410000303"}
+    shape = {b.key: [(c.id, c.title, c.type) for c in b.columns] for b in nw.boards.values()}
+    assert shape == {
+        "customers": [
+            ("name", "Account", "name"),
+            ("status_1", "Account status", "status"),
+            ("person", "Owner", "people"),
+            ("email0", "E-mail", "email"),
+            ("phone_2", "Tel.", "phone"),
+            ("location", "Site", "location"),
+            ("dropdown4", "Territory", "dropdown"),
+            ("dropdown7", "Delivery days", "dropdown"),
+            ("hour_from", "Deliver from", "hour"),
+            ("hour_to", "Deliver until", "hour"),
+            ("long_text", "Remarks", "long_text"),
+            ("date", "Customer since", "date"),
+        ],
+        "orders": [
+            ("name", "PO number", "name"),
+            ("connect_boards8", "Account", "board_relation"),
+            ("dropdown0", "Item", "dropdown"),
+            ("numbers3", "Qty", "numbers"),
+            ("status", "Stage", "status"),
+            ("status_19", "Urgency", "status"),
+            ("date4", "Due date", "date"),
+            ("date_1", "Delivered", "date"),
+        ],
+        "capacity": [
+            ("name", "Line day", "name"),
+            ("dropdown_line", "Resource", "dropdown"),
+            ("date_day", "Day", "date"),
+            ("numbers_cap", "Units available", "numbers"),
+            ("numbers_ot", "Overtime", "numbers"),
+            ("check_maint", "Down for maintenance", "checkbox"),
+        ],
+    }
+    for key, board_id in NW_BOARDS.items():
+        assert [c.id for c in nw.boards[board_id].columns] == list(NW_COLUMNS[key].values())
+    # No tier, order-number, promised-date, production-window or rush-approved column.
+    assert not {"tier", "order_number", "promised_date", "production_window", "rush_approved"} & {
+        role for roles in NW_COLUMNS.values() for role in roles
+    }
+
+
+def test_northwind_labels(pair):
+    _, nw = pair
+    customers, orders, capacity = (nw.boards[NW_BOARDS[k]] for k in ("customers", "orders", "capacity"))
+    assert labels_of(customers, "status") == {"Active", "Churned", "On hold", "Prospect", "Inactive"}
+    assert labels_of(orders, "status") == {"Open", "Confirmed", "Picking", "Done", "Canceled"}
+    assert labels_of(orders, "priority") == {"Critical", "High", "Medium", "Low"}
+    days = customers.columns_by_id[NW_COLUMNS["customers"]["delivery_days"]]
+    assert [label for _, label in sorted(days.labels.items())] == [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+    assert labels_of(capacity, "line") == {f"Line {i}" for i in range(1, 6)}
+    relation = orders.columns_by_id[NW_COLUMNS["orders"]["customer"]]
+    assert json.loads(relation.settings_str)["boardIds"] == [4410000101]
+
+
+def test_northwind_customers_are_the_sandbox_customers_with_several_inactive_labels(pair):
+    sandbox, nw = pair
+    old, new = sandbox.boards[BOARD_IDS["customers"]], nw.boards[NW_BOARDS["customers"]]
+    assert [(i.id, i.name, i.state, i.created, i.updated) for i in old.items] == [
+        (i.id, i.name, i.state, i.created, i.updated) for i in new.items
+    ]
+    new_labels = new.columns_by_id["status_1"].labels
+    old_labels = old.columns_by_id[COLUMN_IDS["customers"]["status"]].labels
+    moves = collections.Counter(
+        (old_labels[cell(old, a, "status")], new_labels[nw_cell(new, b, "status")])
+        for a, b in zip(old.items, new.items, strict=True)
+    )
+    assert {after for before, after in moves if before == "Inactive"} == {
+        "Churned",
+        "On hold",
+        "Prospect",
+        "Inactive",
+    }
+    assert moves[("Active", "Prospect")] > 0
+    assert moves[("Active", "Active")] > 0.8 * sum(
+        n for (before, _), n in moves.items() if before == "Active"
+    )
+    for role in (
+        "email",
+        "phone",
+        "address",
+        "region",
+        "delivery_days",
+        "account_manager",
+        "notes",
+        "onboarded",
+    ):
+        assert [cell(old, i, role) for i in old.items] == [nw_cell(new, i, role) for i in new.items], role
+    assert all(i.group_id == ("topics" if nw_cell(new, i, "status") == 1 else "new_group") for i in new.items)
+
+
+def test_a_small_northwind_workspace_still_has_every_customer_status():
+    nw = generate_workspace(WorkspaceSpec(account="northwind"))  # 20 customers
+    board = nw.boards[NW_BOARDS["customers"]]
+    labels = board.columns_by_id["status_1"].labels
+    seen = collections.Counter(labels[nw_cell(board, i, "status")] for i in board.items)
+    assert set(seen) == {"Active", "Churned", "On hold", "Prospect", "Inactive"}
+    assert seen["Active"] > len(board.items) / 2
+
+
+def test_northwind_delivery_window_is_split_into_two_hour_columns(pair):
+    sandbox, nw = pair
+    old, new = sandbox.boards[BOARD_IDS["customers"]], nw.boards[NW_BOARDS["customers"]]
+    seen = collections.Counter()
+    for a, b in zip(old.items, new.items, strict=True):
+        text = cell(old, a, "delivery_window")
+        start, end = nw_cell(new, b, "delivery_window_start"), nw_cell(new, b, "delivery_window_end")
+        if text is None or text.strip() in ("mornings", "ASAP"):
+            assert start is None and end is None, text
+            seen["blank" if text is None else "dirt"] += 1
+        else:
+            assert f"{start[0]:02d}:{start[1]:02d}-{end[0]:02d}:{end[1]:02d}" == (
+                "08:00-12:00" if text.strip() in ("8-12", "08:00 - 12:00") else text
+            )
+            seen["reversed" if start > end else "window"] += 1
+    assert seen["blank"] and seen["window"] and seen["dirt"]
+    assert seen["reversed"], "the sandbox's 12:00-08:00 dirt stays a reversed window"
+    # Rendered as Monday renders an hour column.
+    item = next(i for i in new.items if nw_cell(new, i, "delivery_window_start") == (8, 0))
+    col = new.columns_by_id["hour_from"]
+    rendered = render_full(col, item.cell(col.slot), item.updated, nw)
+    assert rendered["text"] == "08:00" and (rendered["hour"], rendered["minute"]) == (8, 0)
+    assert rendered["value"].startswith('{"hour":8,"minute":0,"changed_at":"')
+    empty = next(i for i in new.items if nw_cell(new, i, "delivery_window_start") is None)
+    assert render_full(col, None, empty.updated, nw)["text"] == ""
+
+
+def test_northwind_orders_carry_the_order_number_as_item_name(pair):
+    sandbox, nw = pair
+    old, new = sandbox.boards[BOARD_IDS["orders"]], nw.boards[NW_BOARDS["orders"]]
+    customer_ids = set(nw.boards[NW_BOARDS["customers"]].item_ids)
+    status = {"New": "Open", "Confirmed": "Confirmed", "In production": "Picking", "Shipped": "Picking"}
+    status |= {"Delivered": "Done", "Cancelled": "Canceled"}
+    urgency = {"Rush": "Critical", "High": "High", "Normal": "Medium", "Low": "Low"}
+    old_status = old.columns_by_id[COLUMN_IDS["orders"]["status"]].labels
+    old_priority = old.columns_by_id[COLUMN_IDS["orders"]["priority"]].labels
+    new_status = new.columns_by_id["status"].labels
+    new_priority = new.columns_by_id["status_19"].labels
+    for a, b in zip(old.items, new.items, strict=True):
+        assert (a.id, a.state, a.updated) == (b.id, b.state, b.updated) and b.board_id == NW_BOARDS["orders"]
+        number = cell(old, a, "order_number")
+        assert b.name == ("" if a.name == "" else f"PO-{int(number[3:]) - 90000}")
+        assert new_status[nw_cell(new, b, "status")] == status[old_status[cell(old, a, "status")]]
+        assert new_priority[nw_cell(new, b, "priority")] == urgency[old_priority[cell(old, a, "priority")]]
+        for role in ("customer", "product", "quantity", "requested_date", "delivered_date"):
+            assert nw_cell(new, b, role) == cell(old, a, role), role
+        assert set(nw_cell(new, b, "customer") or ()) <= customer_ids
+    names = [i.name for i in new.items if i.name]
+    assert re.fullmatch(r"PO-1\d{4}", names[0]) and len(set(names)) < len(names), "duplicates stay"
+    assert any(i.name == "" for i in new.items)
+
+
+def test_northwind_capacity_has_a_line_dropdown_and_line_day_names(pair):
+    sandbox, nw = pair
+    old, new = sandbox.boards[BOARD_IDS["capacity"]], nw.boards[NW_BOARDS["capacity"]]
+    for a, b in zip(old.items, new.items, strict=True):
+        line = cell(old, a, "line")
+        assert nw_cell(new, b, "line") == (line + 1,)
+        assert b.name == f"L{line + 1} {cell(old, a, 'date')}"
+        for role in ("date", "capacity_units", "overtime_units", "maintenance"):
+            assert nw_cell(new, b, role) == cell(old, a, role), role
+    assert new.items[0].name == "L1 2026-09-02"
+    assert nw.items_by_id == {i.id: i for b in nw.boards.values() for i in b.items}

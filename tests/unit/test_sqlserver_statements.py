@@ -18,7 +18,8 @@ import sqlglot
 from sqlglot import exp
 
 from customer_master.warehouse import sqlserver
-from customer_master.warehouse.marts import customer_quality_sql
+from customer_master.warehouse.mapping import statement_catalog as mapping_statements
+from customer_master.warehouse.marts import customer_quality_sql, mapped_customer_fields_sql
 from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.run_reports import RunReportStatements
 from customer_master.warehouse.sql import Statements
@@ -65,6 +66,15 @@ TSQL = (
         pytest.param(customer_quality_sql(st), id=f"{set_name}:marts:customer_quality")
         for set_name, st in STATEMENT_SETS.items()
     ]
+    + [
+        pytest.param(mapped_customer_fields_sql(st), id=f"{set_name}:marts:mapped_customer_fields")
+        for set_name, st in STATEMENT_SETS.items()
+    ]
+    + [
+        pytest.param(sql, id=f"{set_name}:board_mapping:{name}")
+        for set_name, st in STATEMENT_SETS.items()
+        for name, sql in mapping_statements(st).items()
+    ]
 )
 
 # DuckDB/Postgres syntax that SQL Server rejects (outside string literals).
@@ -100,6 +110,10 @@ def test_the_catalog_is_not_trivially_small():
         "session_setup_0",
         "insert_staged_items",
         "apply_state_change",
+        "save_prior_states",
+        "count_reported_deletions",
+        "count_unreported_retirements",
+        "add_column:raw_monday_items._state_changed_at",
     ):
         assert expected in names
 

@@ -13,12 +13,14 @@ from customer_master.warehouse.validation import (
     RULE_ERROR_RATE,
     RULE_FOREIGN_ROWS,
     RULE_ITEM_REQUIRED,
+    RULE_MASS_DELETION,
     RULE_ORPHAN_VALUES,
     RULE_SHRINK,
     RULE_VALUE_REQUIRED,
     RULES,
     LoadRules,
     StagingCounts,
+    deletion_fraction,
     error_rate,
     shrink_fraction,
     validate_load,
@@ -57,6 +59,8 @@ def test_a_clean_load_passes():
         ("foreign_rows", 5, RULE_FOREIGN_ROWS),
         ("quarantined", 51, RULE_ERROR_RATE),
         ("active_after", 49, RULE_SHRINK),
+        ("reported_deleted", 11, RULE_MASS_DELETION),
+        ("unreported_retired", 11, RULE_MASS_DELETION),
     ],
 )
 def test_each_rule_fails_the_load_with_a_message_naming_board_and_rule(field, value, rule):
@@ -133,8 +137,72 @@ def test_the_shrink_limit_is_configurable():
     assert failed_rules(counts, LoadRules(max_shrink_fraction=0.1)) == {RULE_SHRINK}
 
 
+# --- mass deletion guard -----------------------------------------------------------------------------
+def test_deletion_fraction():
+    assert deletion_fraction(100, 25) == 0.25
+    assert deletion_fraction(0, 3) == 0.0  # nothing active before: nothing to protect
+
+
+def test_a_load_may_delete_ten_percent_of_the_board_but_not_more():
+    assert failed_rules(dataclasses.replace(CLEAN, reported_deleted=10)) == set()
+    assert failed_rules(dataclasses.replace(CLEAN, reported_deleted=11)) == {RULE_MASS_DELETION}
+
+
+def test_reported_deletions_and_full_load_retirements_add_up():
+    counts = dataclasses.replace(CLEAN, reported_deleted=6, unreported_retired=5)
+    assert counts.deletions == 11
+    assert failed_rules(counts) == {RULE_MASS_DELETION}
+
+
+def test_the_guard_applies_to_incremental_loads_too():
+    counts = dataclasses.replace(CLEAN, mode="incremental", reported_deleted=75)
+    assert failed_rules(counts) == {RULE_MASS_DELETION}
+
+
+def test_a_few_deletions_on_a_small_board_do_not_stop_a_nightly_run():
+    small = dataclasses.replace(CLEAN, items=8, values=80, quarantined=0, active_before=8, active_after=8)
+    assert failed_rules(dataclasses.replace(small, reported_deleted=1)) == set()  # 1 of 8 customers
+    assert failed_rules(dataclasses.replace(small, reported_deleted=4)) == set()  # under 5 items
+    assert failed_rules(dataclasses.replace(small, reported_deleted=5)) == {RULE_MASS_DELETION}
+
+
+def test_the_mass_deletion_message_names_board_counts_share_and_override():
+    counts = dataclasses.replace(CLEAN, active_before=2000, reported_deleted=1489, unreported_retired=11)
+    with pytest.raises(LoadValidationError) as err:
+        validate_load(counts, RULES_DEFAULT)
+    message = str(err.value)
+    assert message.startswith(
+        "board 1001 (full load) failed validation; production unchanged: mass_deletion:"
+    )
+    assert "1500 of 2000 active items (75.0%)" in message
+    assert "1489 reported deleted by Monday, 11 missing from a full pull" in message
+    assert "more than 10%" in message and "run config force: true" in message
+
+
+def test_force_waives_the_mass_deletion_guard_but_no_data_rule():
+    counts = dataclasses.replace(CLEAN, reported_deleted=90, orphan_values=1)
+    assert failed_rules(counts, force=True) == {RULE_ORPHAN_VALUES}
+
+
+def test_the_mass_deletion_limits_are_configurable():
+    counts = dataclasses.replace(CLEAN, reported_deleted=30)
+    assert failed_rules(counts, LoadRules(max_delete_fraction=0.5)) == set()
+    assert failed_rules(counts, LoadRules(max_delete_fraction=0.0)) == {RULE_MASS_DELETION}
+    assert failed_rules(counts, LoadRules(min_mass_deletion_items=31)) == set()
+    message = validation_failures(counts, LoadRules(max_delete_fraction=0.125))[0]
+    assert "more than 12.5%" in message
+
+
 @pytest.mark.parametrize(
-    "kwargs", [{"max_error_rate": -0.1}, {"max_error_rate": 1.5}, {"max_shrink_fraction": 2}]
+    "kwargs",
+    [
+        {"max_error_rate": -0.1},
+        {"max_error_rate": 1.5},
+        {"max_shrink_fraction": 2},
+        {"max_delete_fraction": -0.01},
+        {"max_delete_fraction": 1.1},
+        {"min_mass_deletion_items": 0},
+    ],
 )
 def test_rules_outside_zero_to_one_are_rejected(kwargs):
     with pytest.raises(ValueError):

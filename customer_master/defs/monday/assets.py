@@ -5,7 +5,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+from pydantic import Field
 
+from customer_master.board_mapping import BoardMapping, EntityResolution, configured_mapping, resolve_entity
 from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
@@ -15,6 +17,7 @@ from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.landing import LandingReport, land_board
+from customer_master.warehouse.mapping import latest_board_columns
 
 MONDAY_GROUP = "monday_raw"
 
@@ -29,6 +32,14 @@ class BoardSyncConfig(dg.Config):
     """`auto` pulls the whole board the first time and incrementally afterwards."""
 
     mode: Literal["auto", "full", "incremental"] = "auto"
+    force: bool = Field(
+        default=False,
+        description=(
+            "Let a load through that would mark more than CM_MAX_DELETE_FRACTION of the board's "
+            "active items deleted (rule mass_deletion), or shrink it by more than half on a full "
+            "pull: only after checking on Monday that the items really are gone."
+        ),
+    )
 
 
 def board_asset_key(board: str) -> dg.AssetKey:
@@ -53,12 +64,18 @@ def materialization_metadata(report: LandingReport) -> dict[str, object]:
         "complexity_used": report.complexity_used,
         "retries": report.retries,
         "cursor_restarts": report.cursor_restarts,
+        "cursor_resumes": report.cursor_resumes,
+        "hydrated_items": report.hydrated_items,
+        "api_version": report.api_version or "-",
+        "api_version_served": report.api_version_served or "-",
+        **({"warnings": dg.MetadataValue.text(w)} if (w := report.api_version_warning) else {}),
     }
 
 
 CHECK_RECORDS = "records_extracted"
 CHECK_ERROR_RATE = "record_error_rate"
 CHECK_CUSTOMER_SYNC = "customer_sync_duration"
+CHECK_MAPPED_COLUMNS = "mapped_columns_exist"
 
 
 def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
@@ -75,6 +92,16 @@ def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
             asset=key,
             description="Quarantined share of the values: warns above 2 %, critical above 5 %.",
         ),
+        dg.AssetCheckSpec(
+            CHECK_MAPPED_COLUMNS,
+            asset=key,
+            blocking=True,
+            description=(
+                "Every field of the board mapping finds its column on the board as pulled (by id, else by "
+                "title). A required field without a column is an error and stops the models downstream; "
+                "a missing optional column or an unclassified status label warns."
+            ),
+        ),
     ]
     if board == "customers":
         specs.append(
@@ -85,7 +112,42 @@ def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def board_check_results(board: str, report: LandingReport, active_items: int) -> list[dg.AssetCheckResult]:
+def mapped_columns_result(board: str, resolution: EntityResolution) -> dg.AssetCheckResult:
+    """The board mapping's fields against the columns this pull found, one line per field."""
+    errors, warnings = resolution.all_errors, resolution.all_warnings
+    fields = {
+        f.field: (
+            f"{f.column_id} ({f.resolved_by})"
+            if f.column_id
+            else ("not mapped" if f.resolved_by == "unmapped" else "MISSING")
+        )
+        for f in resolution.fields
+    }
+    if errors:
+        description = f"{len(errors)} required field(s) cannot be read: " + " | ".join(errors)
+    elif warnings:
+        description = " | ".join(warnings)
+    else:
+        found = sum(1 for f in resolution.fields if f.column_id)
+        description = f"all {found} mapped fields found on board {resolution.board_id}"
+    return dg.AssetCheckResult(
+        check_name=CHECK_MAPPED_COLUMNS,
+        asset_key=board_asset_key(board),
+        passed=not errors and not warnings,
+        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "board_id": resolution.board_id,
+            "fields": dg.MetadataValue.json(fields),
+            "errors": dg.MetadataValue.json(errors),
+            "warnings": dg.MetadataValue.json(warnings),
+        },
+    )
+
+
+def board_check_results(
+    board: str, report: LandingReport, active_items: int, resolution: EntityResolution
+) -> list[dg.AssetCheckResult]:
     t = get_thresholds()
     key = board_asset_key(board)
     results = [
@@ -95,6 +157,7 @@ def board_check_results(board: str, report: LandingReport, active_items: int) ->
             verdicts.record_error_rate(board, report.result.error_rate, report.result.quarantined, t),
             key,
         ),
+        mapped_columns_result(board, resolution),
     ]
     if board == "customers":
         results.append(
@@ -103,7 +166,9 @@ def board_check_results(board: str, report: LandingReport, active_items: int) ->
     return results
 
 
-def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.AssetsDefinition:
+def build_board_asset(mapping: BoardMapping, board: str, warehouse_kind: str) -> dg.AssetsDefinition:
+    board_id = mapping.board_ids[board]
+
     @dg.asset(
         key=board_asset_key(board),
         group_name=MONDAY_GROUP,
@@ -137,6 +202,7 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
                 run=run,
                 mode=config.mode,
                 overlap_days=get_settings().monday_overlap_days,
+                force=config.force,
             )
         context.log.info(
             f"{report.board_name}: {report.result.items_loaded} items, "
@@ -144,18 +210,22 @@ def build_board_asset(board: str, board_id: str, warehouse_kind: str) -> dg.Asse
         )
         state = wh.sync_state(board_id)
         active = state.active_items if state is not None else 0
+        columns, names = latest_board_columns(wh)
+        resolution = resolve_entity(mapping, board, columns.get(board_id), board_name=names.get(board_id))
         return dg.MaterializeResult(
             metadata=materialization_metadata(report),
-            check_results=board_check_results(board, report, active),
+            check_results=board_check_results(board, report, active, resolution),
         )
 
     return _board
 
 
-_settings = get_settings()
+# Board ids come from the board mapping, the one place they live: an invalid mapping (or a leftover
+# MONDAY_BOARD_* that disagrees with it) stops the code location from loading, naming what to fix.
+loaded_mapping = configured_mapping()
 monday_board_assets = [
-    build_board_asset(board, board_id, _settings.warehouse_kind)
-    for board, board_id in _settings.board_ids.items()
+    build_board_asset(loaded_mapping, board, get_settings().warehouse_kind)
+    for board in loaded_mapping.board_ids
 ]
 
 monday_ingestion_job = dg.define_asset_job(

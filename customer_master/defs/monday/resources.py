@@ -18,7 +18,9 @@ class MondayResource(dg.ConfigurableResource):
     api_token: str
     api_version: str = "2026-07"
     timeout_seconds: float = 30.0
-    max_attempts: int = 5
+    # Retries are bounded in time; `max_attempts` is an optional hard cap (tests use it to fail fast).
+    retry_budget_seconds: float = 300.0
+    max_attempts: int | None = None
 
     @contextmanager
     def get_client(self) -> Iterator[MondayClient]:
@@ -27,6 +29,7 @@ class MondayResource(dg.ConfigurableResource):
             self.api_token,
             api_version=self.api_version,
             timeout=self.timeout_seconds,
+            retry_budget_seconds=self.retry_budget_seconds,
             max_attempts=self.max_attempts,
         ) as client:
             yield client
@@ -39,6 +42,7 @@ def monday_resource() -> MondayResource:
         api_token=dg.EnvVar("MONDAY_API_TOKEN"),
         api_version=settings.monday_api_version,
         timeout_seconds=settings.monday_timeout_seconds,
+        retry_budget_seconds=settings.monday_retry_budget_seconds,
         max_attempts=settings.monday_max_attempts,
     )
 

@@ -83,6 +83,7 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
     materializations: dict[str, dict[str, object]] = {}
     checks: list[CheckOutcome] = []
     failed_steps: list[str] = []
+    step_errors: list[str] = []
     for entry in instance.all_logs(run.run_id, of_type=_RUN_EVENTS):
         event = entry.dagster_event
         if event is None:
@@ -94,6 +95,9 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
             checks.append(_check_outcome(event.asset_check_evaluation_data))
         elif event.step_key:
             failed_steps.append(event.step_key)
+            step_errors.append(_step_error(event))
+    # The run's own failure message only lists the failed steps; the step's error says what to fix.
+    error = next((e for e in step_errors if e), None) or error
     return RunFacts(
         run_id=run.run_id,
         job=run.job_name,
@@ -106,6 +110,18 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
         failed_steps=sorted(set(failed_steps)),
         error=error,
     )
+
+
+def _step_error(event: dg.DagsterEvent) -> str:
+    """The user-code error of a failed step (what raised inside the asset), else Dagster's wrapper."""
+    error = event.step_failure_data.error if event.step_failure_data else None
+    while error is not None and error.cause is not None and _is_dagster_wrapper(error):
+        error = error.cause
+    return error.message.strip() if error is not None else ""
+
+
+def _is_dagster_wrapper(error) -> bool:
+    return error.cls_name in ("DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError")
 
 
 def digest_of(facts: RunFacts) -> DailyDigest:
@@ -134,11 +150,10 @@ def record_run(warehouse: SqlWarehouse, facts: RunFacts) -> None:
 
 
 def _record_and_digest(
-    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, error: str | None
+    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, facts: RunFacts
 ) -> str:
     """Log the run in ops_pipeline_runs; after the scheduled nightly run, post the daily digest."""
     run = context.dagster_run
-    facts = run_facts(context.instance, run, error)
     try:
         record_run(warehouse.get_warehouse(), facts)
     except Exception as exc:  # the run log is a report: a busy warehouse must not stop the alerts
@@ -158,7 +173,9 @@ def _record_and_digest(
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def run_report_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
-    return dg.SkipReason(_record_and_digest(context, warehouse, None))
+    return dg.SkipReason(
+        _record_and_digest(context, warehouse, run_facts(context.instance, context.dagster_run))
+    )
 
 
 @dg.run_failure_sensor(
@@ -168,10 +185,11 @@ def run_report_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseRe
 )
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
     run = context.dagster_run
-    error = context.failure_event.message if context.failure_event else None
-    facts = run_facts(context.instance, run, error)
-    notifier().send(run_failure_alert(run.job_name, run.run_id, facts.partition, facts.failed_steps, error))
-    return dg.SkipReason(_record_and_digest(context, warehouse, error))
+    facts = run_facts(context.instance, run, context.failure_event.message if context.failure_event else None)
+    notifier().send(
+        run_failure_alert(run.job_name, run.run_id, facts.partition, facts.failed_steps, facts.error)
+    )
+    return dg.SkipReason(_record_and_digest(context, warehouse, facts))
 
 
 def _fmt(value: float | None, threshold_like: float | None) -> str | None:

@@ -7,7 +7,9 @@ with monday_orders as (
         order_number,
         customer_item_id as customer_id,
         status,
+        status_label,
         priority,
+        priority_label,
         quantity,
         requested_date,
         promised_date,
@@ -18,7 +20,8 @@ with monday_orders as (
         delivered_date,
         is_active,
         created_at,
-        updated_at
+        updated_at,
+        _state_changed_at
     from {{ ref('stg_monday__orders') }}
 )
 

@@ -22,6 +22,7 @@ select
     board_id,
     company,
     status,
+    status_label,
     state as item_state,
     {{ wh_bool("is_active = 1 and (status is null or status <> 'inactive')") }} as is_active,
     region,
@@ -47,5 +48,8 @@ select
     cast(window_source as {{ wh_string(20) }}) as window_source,
     delivery_window_text,
     created_at,
-    updated_at
+    updated_at,
+    -- The version timestamp the snapshots use: a deletion, archive or restore moves it too (the
+    -- loader records those in _state_changed_at; the raw row keeps its updated_at).
+    {{ wh_later_of('updated_at', '_state_changed_at') }} as changed_at
 from effective

@@ -10,7 +10,9 @@ select
     order_number,
     customer_id,
     status,
+    status_label,
     priority,
+    priority_label,
     case priority
         when 'rush' then 1
         when 'high' then 2
@@ -29,5 +31,8 @@ select
     is_active,
     {{ wh_bool("is_active = 1 and (status is null or status not in ('delivered', 'cancelled'))") }} as is_open,
     created_at,
-    updated_at
+    updated_at,
+    -- The version timestamp the snapshots use: a deletion, archive or restore moves it too (the
+    -- loader records those in _state_changed_at; the raw row keeps its updated_at).
+    {{ wh_later_of('updated_at', '_state_changed_at') }} as changed_at
 from orders

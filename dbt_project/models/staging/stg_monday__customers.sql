@@ -1,9 +1,11 @@
-{#- One typed row per customer item of the Monday customers board (any state). -#}
+{#- One typed row per customer item of the Monday customers board (any state). The status is the
+    mapping's canonical value (its `inactive` labels, e.g. Churned or On hold, become 'inactive'); the
+    delivery window comes from one 'HH:MM-HH:MM' cell, else from two cells (start, end). -#}
 with
 {{ monday_pivot('customers', {
     'status': 'text', 'region': 'text', 'tier': 'text', 'email': 'text', 'phone': 'text',
     'address': 'text', 'city': 'text', 'country': 'text', 'delivery_days': 'text',
-    'delivery_window': 'text'
+    'delivery_window': 'text', 'delivery_window_start': 'text', 'delivery_window_end': 'text'
 }) }},
 
 cleaned as (
@@ -15,7 +17,9 @@ cleaned as (
         group_id,
         created_at,
         updated_at,
-        cast({{ wh_label_code('status') }} as {{ wh_string(100) }}) as status,
+        _state_changed_at,
+        cast({{ monday_canonical('customers', 'status', 'status') }} as {{ wh_string(100) }}) as status,
+        cast({{ wh_clean('status') }} as {{ wh_string(200) }}) as status_label,
         cast({{ wh_clean('region') }} as {{ wh_string(100) }}) as region,
         cast({{ wh_label_code('tier') }} as {{ wh_string(100) }}) as tier,
         cast(lower({{ wh_clean('email') }}) as {{ wh_string(320) }}) as email,
@@ -24,8 +28,17 @@ cleaned as (
         cast({{ wh_clean('city') }} as {{ wh_string(200) }}) as city,
         cast({{ wh_clean('country') }} as {{ wh_string(200) }}) as country,
         cast(replace({{ wh_clean('delivery_days') }}, ' ', '') as {{ wh_string(100) }}) as delivery_days,
-        cast({{ wh_clean('delivery_window') }} as {{ wh_string(200) }}) as delivery_window_text,
-        replace({{ wh_clean('delivery_window') }}, ' ', '') as window_compact
+        cast(coalesce(
+            {{ wh_clean('delivery_window') }},
+            case
+                when {{ wh_clean('delivery_window_start') }} is not null
+                    and {{ wh_clean('delivery_window_end') }} is not null
+                    then {{ dbt.concat([wh_clean('delivery_window_start'), "'-'", wh_clean('delivery_window_end')]) }}
+            end
+        ) as {{ wh_string(200) }}) as delivery_window_text,
+        replace({{ wh_clean('delivery_window') }}, ' ', '') as window_compact,
+        {{ wh_clean('delivery_window_start') }} as window_start_cell,
+        {{ wh_clean('delivery_window_end') }} as window_end_cell
     from monday_items
 ),
 
@@ -35,10 +48,12 @@ parsed as (
         case
             when {{ wh_is_hhmm_range('window_compact') }}
                 then {{ wh_time('substring(window_compact, 1, 5)') }}
+            else {{ wh_time_of_day('window_start_cell') }}
         end as window_start_raw,
         case
             when {{ wh_is_hhmm_range('window_compact') }}
                 then {{ wh_time('substring(window_compact, 7, 5)') }}
+            else {{ wh_time_of_day('window_end_cell') }}
         end as window_end_raw
     from cleaned
 )
@@ -52,7 +67,9 @@ select
     group_id,
     created_at,
     updated_at,
+    _state_changed_at,
     status,
+    status_label,
     region,
     tier,
     email,

@@ -1,8 +1,8 @@
 {{ config(materialized='view') }}
 {#- Sync health for dashboards: one row per source board, from the board's sync state (ops_sync_state)
     and its loads in the run log (ops_run_log), named from raw_monday_boards. A run-log row belongs to
-    (source, board) = (the asset key before '/', the Monday board id of the entity after it per the
-    board mapping seed, else the entity itself), so a board whose loads have only failed is listed too.
+    (source, board) = (the asset key before '/', the board the run pulled, else the board of the entity
+    after it per the applied board mapping, else the entity itself), so a board whose loads have only failed is listed too.
     A view: "now" is the current UTC time of the query (wh_utc_now), so hours_since_last_sync and the
     7-day window (the 7 x 24 h before now) are always current, whenever dbt last ran. -#}
 with clock as (
@@ -15,7 +15,7 @@ sync_state as (
 
 board_entities as (
     select distinct entity, board_id
-    from {{ ref('monday_field_map') }}
+    from {{ source('monday', 'ops_board_mapping') }}
 ),
 
 board_names as (
@@ -26,7 +26,7 @@ board_names as (
 run_log as (
     select
         rl.source,
-        coalesce(be.board_id, rl.entity) as board_id,
+        coalesce(rl.board_id, be.board_id, rl.entity) as board_id,
         rl.run_id,
         rl.started_at,
         rl.ended_at,

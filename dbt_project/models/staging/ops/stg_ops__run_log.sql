@@ -28,6 +28,7 @@ select
     coalesce(api_calls, 0) as api_calls,
     coalesce(complexity_used, 0) as complexity_used,
     message,
+    board_id,
     case
         when records > 0 then cast(coalesce(errors, 0) as {{ wh_float() }}) / records
     end as error_rate

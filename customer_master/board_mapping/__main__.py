@@ -1,0 +1,3 @@
+from customer_master.board_mapping.cli import main
+
+raise SystemExit(main())
