@@ -10,15 +10,15 @@ Formula, computed from the validated document and the request's variables only (
     cost(selection on ColumnValue) = the maximum over the concrete value types of the cost of
                         the fields that apply to that type (fragments by type condition)
     n(f)             = the list size the query asks for:
-        boards                  len(ids) if ids else limit (default 25)
-        items (root)            min(len(ids), limit) if ids else limit
         items_page / next_items_page      1, and their `items` list counts `limit` (default 25)
-        column_values           len(ids) if ids else 10
-        columns                 len(ids) if ids else 10
-        groups                  len(ids) if ids else 5
-        linked_items            10
-        values, persons_and_teams, versions   3
-        any other object field  1
+        a list field with `ids` given     len(ids), at most `limit` where the field takes one
+        a list field with a `limit`       limit (boards, items, workspaces, updates: default 25;
+                                          users, team users: no default, counted as 25)
+        other list fields       column_values 10, columns 10, groups 5, linked_items 10,
+                                tags 10, teams 5, user teams 3, team owners 3, board owners 3,
+                                board subscribers 25, item subscribers 3,
+                                values, persons_and_teams, versions 3
+        any other object field  1 (board workspace, top_group, item creator, ...)
 
 So a full orders page — `items_page(limit: 500) { items { id name group { id } column_values {
 id text value column { id title } ... on StatusValue { label label_style { color } } } } }` —
@@ -37,44 +37,54 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
     is_abstract_type,
     is_leaf_type,
+    is_list_type,
 )
 from graphql.execution.values import get_argument_values
 
 MAX_QUERY_COMPLEXITY = 5_000_000
 FREE_OBJECT_TYPES = frozenset({"StatusLabelStyle", "DropdownValueOption", "PeopleEntity", "Complexity"})
 
+DEFAULT_LIMIT = 25
+# List sizes of list fields whose query gives neither `ids` nor a `limit`.
 _FIXED = {
     ("Board", "columns"): 10,
     ("Board", "groups"): 5,
+    ("Board", "owners"): 3,
+    ("Board", "subscribers"): 25,
+    ("Board", "tags"): 10,
     ("Item", "column_values"): 10,
+    ("Item", "subscribers"): 3,
     ("BoardRelationValue", "linked_items"): 10,
     ("DropdownValue", "values"): 3,
     ("PeopleValue", "persons_and_teams"): 3,
     ("Query", "versions"): 3,
+    ("Query", "tags"): 10,
+    ("Query", "teams"): 5,
+    ("User", "teams"): 3,
+    ("Team", "owners"): 3,
 }
 
 
-def _multiplier(parent: str, name: str, args: dict, page_limit: int | None) -> tuple[int, int | None]:
+def _multiplier(
+    parent: str, name: str, is_list: bool, takes_limit: bool, args: dict, page_limit: int | None
+) -> tuple[int, int | None]:
     """(list size estimate, limit passed down to an ItemsResponse.items below)."""
     if name in ("items_page", "next_items_page"):
-        return 1, int(args.get("limit") or 25)
+        return 1, int(args.get("limit") or DEFAULT_LIMIT)
     if parent == "ItemsResponse" and name == "items":
-        return (page_limit or 25), None
-    if parent == "Query" and name == "boards":
-        ids = args.get("ids")
-        limit = int(args.get("limit") or 25)
-        return (min(len(ids), limit) if ids is not None else limit), None
-    if parent == "Query" and name == "items":
-        ids = args.get("ids")
-        limit = int(args.get("limit") or 25)
-        return (min(len(ids), limit) if ids is not None else limit), None
-    fixed = _FIXED.get((parent, name))
-    if fixed is not None:
-        ids = args.get("ids")
-        return (len(ids) if ids is not None else fixed), None
-    return 1, None
+        return (page_limit or DEFAULT_LIMIT), None
+    if not is_list:
+        return 1, None
+    ids = args.get("ids")
+    limit = int(args.get("limit") or DEFAULT_LIMIT) if takes_limit else None
+    if ids is not None:
+        return (min(len(ids), limit) if limit is not None else len(ids)), None
+    if limit is not None:
+        return limit, None
+    return _FIXED.get((parent, name), 1), None
 
 
 def estimate_complexity(
@@ -116,7 +126,14 @@ def _cost(schema, selection_set: SelectionSetNode, parent, fragments, variables,
                 args = get_argument_values(fdef, sel, variables)
             except Exception:  # noqa: BLE001 - invalid args are reported by execution, cost them as defaults
                 args = {}
-            n, child_limit = _multiplier(parent.name, name, args, page_limit)
+            n, child_limit = _multiplier(
+                parent.name,
+                name,
+                is_list_type(get_nullable_type(fdef.type)),
+                "limit" in fdef.args,
+                args,
+                page_limit,
+            )
             total += n * (
                 1 + _cost(schema, sel.selection_set, named, fragments, variables, child_limit, seen)
             )

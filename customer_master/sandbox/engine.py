@@ -1,10 +1,12 @@
 """The sandbox's request pipeline, independent of the HTTP server.
 
-`SandboxEngine.handle_graphql(headers, body)` does, in order: count the request, pick latency /
-slow-request delay, injected 5xx, auth, API-Version, injected 429, JSON body, parse + validate
-(cached by query text), complexity estimate (per-query max, per-minute budget), execution (fast
-path, else graphql-core), response body and headers. It returns a `Response` whose `delay` the
-HTTP layer sleeps *after* the engine lock is released, so latency never serialises requests.
+`SandboxEngine.handle_graphql(headers, body, method)` does, in Monday's order: count the request,
+pick latency / slow-request delay, authentication (401), injected faults (5xx, then 429), request
+validation (API-Version, then "a JSON body with a query": GET and URL-only queries are refused
+with 400), parse + validate (cached by query text), complexity estimate (per-query max, per-minute
+budget), execution (fast path, else graphql-core), response body and headers. It returns a
+`Response` whose `delay` the HTTP layer sleeps *after* the engine lock is released, so latency
+never serialises requests.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ log = logging.getLogger(__name__)
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
 SANDBOX_TOKEN = "sandbox-token"
 NOT_AUTHENTICATED_BODY = b'{"errors":["Not Authenticated"]}'
+# Monday's answer to a request without a JSON body carrying a query (a GET, a query only in the
+# URL, a form or GraphQL body), as recorded from api.monday.com in 2025-11.
+BAD_REQUEST_BODY = (
+    b'{"errors":[{"message":"Invalid GraphQL request","extensions":{"code":"INVALID_GRAPHQL_REQUEST",'
+    b'"details":"Request body must be a JSON with query."}}]}'
+)
 MINUTE_REQUEST_QUOTA = 5000
 CONCURRENCY_QUOTA = 250
 RATE_LIMIT_SHAPES = ("current", "legacy_200", "legacy_flat")
@@ -303,10 +311,10 @@ class SandboxEngine:
 
     # ----------------------------------------------------------------------- graphql
 
-    def handle_graphql(self, headers, body: bytes) -> Response:
+    def handle_graphql(self, headers, body: bytes, method: str = "POST") -> Response:
         with self.lock:
             started = time.perf_counter()
-            resp = self._handle_graphql(headers, body)
+            resp = self._handle_graphql(headers, body, method)
             if resp.is_error:
                 self.counters["errors_returned"] += 1
             # Time spent in the sandbox itself (excludes injected latency), for benchmarks.
@@ -315,7 +323,7 @@ class SandboxEngine:
             resp.headers["Server-Timing"] = f"sandbox;dur={elapsed * 1000:.2f}"
             return resp
 
-    def _handle_graphql(self, headers, body: bytes) -> Response:
+    def _handle_graphql(self, headers, body: bytes, method: str) -> Response:
         c = self.counters
         c["requests"] += 1
         c["graphql_requests"] += 1
@@ -333,13 +341,9 @@ class SandboxEngine:
         version, version_error = _resolve_version(headers.get("API-Version"))
         rate_headers = self._rate_headers(version, now)
         rate_headers["X-Request-Id"] = request_id
-        if f.server_error_next > 0:
-            f.server_error_next -= 1
-            server_error = True
-        if server_error:
-            c["server_errors"] += 1
-            return self._server_error(f.server_error_status, request_id, rate_headers, delay)
 
+        # Monday's order: who is asking, then the platform's own trouble (injected faults), then
+        # what was asked. So a bad request meets the faults, and a wrong token never uses them up.
         auth = (headers.get("Authorization") or "").strip()
         if auth[:7].lower() == "bearer ":
             auth = auth[7:].strip()
@@ -347,6 +351,19 @@ class SandboxEngine:
             c["auth_errors"] += 1
             return Response(401, NOT_AUTHENTICATED_BODY, rate_headers, delay)
         self.minute.used += 1
+
+        if f.server_error_next > 0:
+            f.server_error_next -= 1
+            server_error = True
+        if server_error:
+            c["server_errors"] += 1
+            return self._server_error(f.server_error_status, request_id, rate_headers, delay)
+        if f.rate_limit_next > 0:
+            f.rate_limit_next -= 1
+            rate_limited = True
+        if rate_limited:
+            return self._rate_limited(f.rate_limit_retry_in_seconds, 0, request_id, rate_headers, delay)
+
         if version_error:
             return self._errors_response(
                 200,
@@ -360,36 +377,12 @@ class SandboxEngine:
                 rate_headers,
                 delay,
             )
-
-        if f.rate_limit_next > 0:
-            f.rate_limit_next -= 1
-            rate_limited = True
-        if rate_limited:
-            return self._rate_limited(f.rate_limit_retry_in_seconds, 0, request_id, rate_headers, delay)
-
-        try:
-            payload = orjson.loads(body) if body else {}
-        except orjson.JSONDecodeError:
-            return self._errors_response(
-                400,
-                [{"message": "Invalid JSON body", "extensions": {"code": "BAD_REQUEST"}}],
-                request_id,
-                rate_headers,
-                delay,
-            )
-        if not isinstance(payload, dict):
-            payload = {}
-        query = payload.get("query")
+        payload = _json_query(body) if method == "POST" else None
+        if payload is None:
+            return Response(400, BAD_REQUEST_BODY, rate_headers, delay)
+        query = payload["query"]
         variables = payload.get("variables") or {}
         operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            return self._errors_response(
-                200,
-                [{"message": "No query string was present", "extensions": {"code": "BAD_REQUEST"}}],
-                request_id,
-                rate_headers,
-                delay,
-            )
         if not isinstance(variables, dict):
             variables = {}
 
@@ -817,6 +810,19 @@ def _resolve_version(header: str | None) -> tuple[str, str | None]:
     if value < maintenance and value[5:] in ("01", "04", "07", "10"):
         return maintenance, None
     return CURRENT_VERSION, None
+
+
+def _json_query(body: bytes) -> dict | None:
+    """The request's JSON object if it carries a non-empty query string, else None (Monday reads
+    the query from a JSON body only: never from the URL, a form or a GraphQL-typed body)."""
+    try:
+        payload = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    query = payload.get("query")
+    return payload if isinstance(query, str) and query.strip() else None
 
 
 def _items_with_values(node) -> int:

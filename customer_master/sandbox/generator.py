@@ -31,6 +31,7 @@ from customer_master.sandbox.boards import (
     capacity_columns,
     capacity_group_id,
 )
+from customer_master.sandbox.directory import build_directory
 from customer_master.sandbox.model import (
     STATE_ARCHIVED,
     STATE_DELETED,
@@ -94,7 +95,8 @@ def generate_workspace(spec: WorkspaceSpec | None = None) -> Workspace:
     boards = {b.id: b for b in shaped.values()}
     items_by_id = {it.id: it for b in boards.values() for it in b.items}
     people = {pid: (name, email) for pid, name, email in PEOPLE}
-    return Workspace(spec=spec, boards=boards, items_by_id=items_by_id, people=people)
+    directory = build_directory(spec.account, spec.as_of, boards)
+    return Workspace(spec=spec, boards=boards, items_by_id=items_by_id, people=people, directory=directory)
 
 
 # --------------------------------------------------------------------------- vocabulary

@@ -198,6 +198,8 @@ class Workspace:
     boards: dict[str, Board]
     items_by_id: dict[int, Item]
     people: dict[int, tuple[str, str]]
+    # Users, teams, tags, workspaces and updates around the boards (directory.Directory).
+    directory: object = None
 
     def board(self, board_id: str) -> Board:
         try:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from customer_master.sandbox.directory import API_USER, Directory, Update, visible_update
 from customer_master.sandbox.model import (
     STATE_ACTIVE,
     STATE_DELETED,
@@ -34,7 +35,6 @@ MAX_PAGE_LIMIT = 500
 MAX_ITEM_IDS = 100
 CURRENT_VERSION = "2026-07"
 VERSIONS: dict[str, str] = {"2026-04": "maintenance", "2026-07": "current", "2026-10": "release_candidate"}
-ME = {"id": "48202300", "name": "Sandbox API user", "email": "api-user@sandbox.example"}
 
 CURSOR_EXPIRED_MESSAGE = (
     "CursorExpiredError: The cursor provided for pagination has expired. "
@@ -640,6 +640,93 @@ def q_versions(_src, args: dict, ctx: Ctx) -> list[dict]:
     return [{"kind": kind, "value": value} for value, kind in VERSIONS.items()]
 
 
+# --------------------------------------------------------------------------- account-level objects
+
+
+def _dir(ctx: Ctx) -> Directory:
+    return ctx.ws.directory
+
+
+def _paged(rows: list, args: dict) -> list:
+    """Monday's `limit` / `page` (page starts at 1); no limit = everything."""
+    limit = args.get("limit")
+    if not limit:
+        return rows
+    page = max(1, args.get("page") or 1)
+    return rows[(page - 1) * limit : page * limit]
+
+
+def _by_ids(rows: list[dict], ids) -> list[dict]:
+    if ids is None:
+        return rows
+    wanted = {str(i) for i in ids}
+    return [r for r in rows if r["id"] in wanted]
+
+
+def filter_users(users: list[dict], args: dict) -> list[dict]:
+    """`users(ids, emails, name, kind, non_active, newest_first, limit, page)` over `users`. Every
+    user is an active, non-pending member, so `guests` and `non_active` select nobody."""
+    users = _by_ids(users, args.get("ids"))
+    emails = args.get("emails")
+    if emails is not None:
+        wanted = {e.lower() for e in emails if e}
+        users = [u for u in users if u["email"].lower() in wanted]
+    name = args.get("name")
+    if name:
+        needle = name.lower()
+        users = [u for u in users if needle in u["name"].lower()]
+    if args.get("kind") == "guests" or args.get("non_active"):
+        users = []
+    if args.get("newest_first"):
+        users = sorted(users, key=lambda u: (u["created_at"], int(u["id"])), reverse=True)
+    return _paged(users, args)
+
+
+def q_users(_src, args: dict, ctx: Ctx) -> list[dict]:
+    return filter_users(_dir(ctx).users, args)
+
+
+def q_workspaces(_src, args: dict, ctx: Ctx) -> list[dict]:
+    rows = _by_ids(_dir(ctx).workspaces, args.get("ids"))
+    kind = args.get("kind")
+    if kind is not None:
+        rows = [w for w in rows if w["kind"] == kind]
+    if args.get("state", "active") not in ("active", "all"):
+        rows = []  # every workspace is active
+    return _paged(rows, args)
+
+
+def q_updates(_src, args: dict, ctx: Ctx) -> list[Update]:
+    items = ctx.ws.items_by_id
+    # Hidden items (fault) take their updates with them, as deleted ones do.
+    rows = [u for u in _dir(ctx).updates if visible_update(u, items) and not is_hidden(items[u.item_id], ctx)]
+    ids = args.get("ids")
+    if ids is not None:
+        wanted = {str(i) for i in ids}
+        rows = [u for u in rows if u.sid in wanted]
+    return _paged(rows, args)
+
+
+def i_updates(item: Item, args: dict, ctx: Ctx) -> list[Update]:
+    rows = [u for u in _dir(ctx).updates_by_item.get(item.id, ()) if visible_update(u, ctx.ws.items_by_id)]
+    ids = args.get("ids")
+    if ids is not None:
+        wanted = {str(i) for i in ids}
+        rows = [u for u in rows if u.sid in wanted]
+    return _paged(rows, args)
+
+
+def _top_group(board: Board) -> Group:
+    return min(board.groups, key=lambda g: float(g.position))
+
+
+def _update_field(name: str):
+    def get(update: Update, args, ctx):
+        return _dir(ctx).update_fields(update)[name]
+
+    return get
+
+
 def _items_count(board: Board, ctx: Ctx) -> int:
     return ctx.engine.items_count(board)
 
@@ -686,7 +773,12 @@ GETTERS: dict[str, dict[str, Getter]] = {
         "complexity": lambda _s, a, ctx: ctx.complexity,
         "version": q_version,
         "versions": q_versions,
-        "me": lambda _s, a, ctx: ME,
+        "me": lambda _s, a, ctx: _dir(ctx).users_by_id[str(API_USER[0])],
+        "users": q_users,
+        "workspaces": q_workspaces,
+        "tags": lambda _s, a, ctx: _by_ids(_dir(ctx).tags, a.get("ids")),
+        "teams": lambda _s, a, ctx: _by_ids(_dir(ctx).teams, a.get("ids")),
+        "updates": q_updates,
     },
     "Board": {
         "id": _attr("id"),
@@ -697,6 +789,11 @@ GETTERS: dict[str, dict[str, Getter]] = {
         "updated_at": lambda b, a, c: item_ts(b.updated),
         "items_count": lambda b, a, c: _items_count(b, c),
         "workspace_id": _attr("workspace_id"),
+        "workspace": lambda b, a, c: _dir(c).workspaces_by_id.get(b.workspace_id),
+        "owners": lambda b, a, c: [_dir(c).users_by_id[_dir(c).board_owners[b.id]]],
+        "subscribers": lambda b, a, c: _dir(c).users,  # everyone follows every board
+        "tags": lambda b, a, c: _dir(c).board_tags.get(b.id, []),
+        "top_group": lambda b, a, c: _top_group(b),
         "columns": lambda b, a, c: [
             col
             for col in b.columns
@@ -724,11 +821,73 @@ GETTERS: dict[str, dict[str, Getter]] = {
         "board": lambda it, a, c: c.ws.boards.get(it.board_id),
         "group": lambda it, a, c: c.ws.boards[it.board_id].groups_by_id.get(it.group_id),
         "parent_item": lambda it, a, c: None,
+        "creator_id": lambda it, a, c: _dir(c).creator_id(it),
+        "creator": lambda it, a, c: _dir(c).users_by_id[_dir(c).creator_id(it)],
+        "subscribers": lambda it, a, c: _dir(c).item_subscribers(it),
+        "updates": i_updates,
         "column_values": i_column_values,
     },
     "Complexity": {name: _key(name) for name in ("before", "query", "after", "reset_in_x_seconds")},
     "Version": {"kind": _key("kind"), "value": _key("value")},
-    "User": {"id": _key("id"), "name": _key("name"), "email": _key("email")},
+    "User": {
+        **{
+            name: _key(name)
+            for name in (
+                "id",
+                "name",
+                "email",
+                "enabled",
+                "is_admin",
+                "is_guest",
+                "is_pending",
+                "is_view_only",
+                "created_at",
+                "join_date",
+                "title",
+                "country_code",
+                "time_zone_identifier",
+                "url",
+            )
+        },
+        "account": lambda u, a, c: _dir(c).account,
+        "teams": lambda u, a, c: _by_ids(_dir(c).teams_of[u["id"]], a.get("ids")),
+    },
+    "Account": {name: _key(name) for name in ("id", "name", "slug")},
+    "Team": {
+        **{name: _key(name) for name in ("id", "name", "picture_url", "is_guest")},
+        "users": lambda t, a, c: filter_users(
+            [_dir(c).users_by_id[u] for u in _dir(c).team_members[t["id"]]], a
+        ),
+        "owners": lambda t, a, c: _by_ids(
+            [_dir(c).users_by_id[_dir(c).team_members[t["id"]][0]]], a.get("ids")
+        ),
+    },
+    "Tag": {name: _key(name) for name in ("id", "name", "color")},
+    "Workspace": {
+        **{
+            name: _key(name)
+            for name in ("id", "name", "kind", "description", "state", "created_at", "is_default_workspace")
+        },
+        # The API user administers the workspace; everybody is a member.
+        "owners_subscribers": lambda w, a, c: _paged([_dir(c).users_by_id[str(API_USER[0])]], a),
+        "users_subscribers": lambda w, a, c: _paged(_dir(c).users, a),
+    },
+    "Update": {
+        **{
+            name: _update_field(name)
+            for name in (
+                "id",
+                "body",
+                "text_body",
+                "creator_id",
+                "item_id",
+                "created_at",
+                "updated_at",
+                "edited_at",
+            )
+        },
+        "creator": lambda u, a, c: _dir(c).users_by_id.get(str(u.creator_id)),
+    },
     "StatusLabelStyle": {"color": _key("color"), "border": _key("border")},
     "DropdownValueOption": {"id": _key("id"), "label": _key("label")},
     "PeopleEntity": {"id": _key("id"), "kind": _key("kind")},

@@ -1,6 +1,7 @@
 """HTTP front of the sandbox: stdlib ThreadingHTTPServer in a background thread.
 
-Routes: `POST /v2` (the GraphQL API), `POST /_sandbox/control` and `GET /_sandbox/health`.
+Routes: `POST /v2` (the GraphQL API; `GET /v2` gets Monday's 400 for a request without a JSON
+body), `POST /_sandbox/control` and `GET /_sandbox/health`.
 The control endpoint is deliberately unauthenticated: the sandbox is a loopback test tool and
 binds 127.0.0.1 by default; never expose it on a shared network.
 """
@@ -22,7 +23,6 @@ _REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
-    405: "Method Not Allowed",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -84,7 +84,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sandbox/health":
             self._send(self.engine.health())
         elif path == "/v2":
-            self._send(Response(405, b'{"errors":[{"message":"Use POST with a JSON body"}]}'))
+            # Monday answers a GET like any request without a JSON body, after the token check.
+            with self.engine.inflight_guard():
+                self._send(self.engine.handle_graphql(self.headers, self._body(), method="GET"))
         else:
             self._send(Response(404, b'{"error":"not found"}'))
 
