@@ -10,14 +10,17 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The sandbox emulator's token; a real deployment sets MONDAY_API_TOKEN in the environment.
 export MONDAY_API_TOKEN ?= sandbox-token
-SANDBOX_PORT ?= 8765
+# Ports of `make ui`/`make sandbox`: CM_SANDBOX_PORT (the variable the code reads) and CM_UI_PORT from
+# the environment, or SANDBOX_PORT=/UI_PORT= on the command line.
+SANDBOX_PORT ?= $(or $(CM_SANDBOX_PORT),8765)
+UI_PORT ?= $(or $(CM_UI_PORT),3000)
 
 .PHONY: help setup manifest demo test test-fast ui sandbox bench lock lint format system-deps clean
 
 help:
 	@echo "make demo    set up, start the sandbox, run the nightly pipeline for today (ingest, dbt, plan), print a summary"
 	@echo "make test    set up and run the whole test suite"
-	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:3000 with the sandbox running"
+	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:\$$UI_PORT (3000) with the sandbox running"
 	@echo "make bench   run the benchmarks (JSON in benchmarks/results/, table in benchmarks/README.md)"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 
@@ -31,9 +34,13 @@ $(VENV)/.synced: requirements.lock pyproject.toml | $(UV)
 	$(UV) pip install --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml
+# Migrated here, once: left to the first `dagster` commands, two of them starting together on a
+# fresh DAGSTER_HOME race to create the SQLite storage and corrupt it ("alembic_version has more than
+# one head", "table ... already exists"). A failed migration removes the copy so make retries it.
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.yaml | $(VENV)/.synced
 	@mkdir -p $(DAGSTER_HOME)
 	cp $< $@
+	$(BIN)/dagster instance migrate >/dev/null || { rm -f $@; exit 1; }
 
 # dbt's manifest, which the Dagster code location loads; re-parsed whenever the dbt project changes.
 MANIFEST := dbt_project/target/manifest.json
@@ -78,10 +85,19 @@ test-fast: setup
 sandbox: setup
 	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT)
 
+# The sandbox and `dagster dev -w workspace.yaml` (the one code location name) side by side. `set -m`
+# gives each its own process group with SIGINT/SIGTERM handled (a plain `&` job ignores SIGINT, and
+# dagster dev maps SIGTERM to its SIGINT handler, so it ignored both); Ctrl-C or a SIGTERM to make
+# reaches this shell's trap, which stops both; either one exiting stops the other.
 ui: setup
-	@$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
-	trap "kill $$sandbox 2>/dev/null" EXIT INT TERM; \
-	CM_SANDBOX_PORT=$(SANDBOX_PORT) $(BIN)/dagster dev -m customer_master.definitions -h 127.0.0.1 -p 3000
+	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2; Ctrl-C stops both)"
+	@set -m; \
+	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
+	CM_SANDBOX_PORT=$(SANDBOX_PORT) CM_DAGSTER_UI_URL=$${CM_DAGSTER_UI_URL:-http://127.0.0.1:$(UI_PORT)} \
+	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) & dev=$$!; \
+	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox 2>/dev/null; }; \
+	trap stop INT TERM; \
+	wait -n $$dev $$sandbox; status=$$?; stop; wait; exit $$status
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
@@ -96,3 +112,11 @@ format: setup
 
 clean:
 	rm -rf .data .dagster_home dbt_project/target dbt_project/logs .pytest_cache
+
+# dbt's documentation site (models, columns, tests, lineage) with the venv's dbt. The catalog is read
+# from the warehouse (CM_DUCKDB_PATH), so run it while no pipeline run writes the DuckDB file.
+DBT_DOCS_PORT ?= 8080
+.PHONY: dbt-docs
+dbt-docs: setup
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . \
+	  && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port $(DBT_DOCS_PORT) --no-browser

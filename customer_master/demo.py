@@ -14,6 +14,7 @@ import os
 import time
 
 from customer_master.board_mapping import DEFAULT_MAPPING_PATH
+from customer_master.monitoring.formats import percent
 from customer_master.sandbox.process import sandbox_process
 
 # A little of the dirt real boards have, so the quarantine path shows up in the summary.
@@ -69,9 +70,10 @@ def _run_and_report(partition: str) -> int:
     print(f"\nDagster run {result.run_id[:8]} ({PIPELINE_JOB}, partition {partition}): {status}")
     _print_ingestion(result)
     _print_plan(result)
-    with dg.DagsterInstance.get() as instance:
-        _record_and_print_digest(instance, result)
-    _print_tables()
+    # The shipped resources, resolved as a run resolves them (dg.EnvVar secrets included).
+    with dg.DagsterInstance.get() as instance, dg.build_resources(defs().resources) as resources:
+        _record_and_print_digest(instance, result, resources)
+        _print_tables(resources.warehouse)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0 if result.success else 1
 
@@ -93,7 +95,7 @@ def _print_ingestion(result) -> None:
             continue
         print(
             f"{key:<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"
-            f"{md['quarantined']:>13}{md['error_rate']:>12.2%}{md['api_calls']:>11}{md['seconds']:>8.2f}"
+            f"{md['quarantined']:>13}{percent(md['error_rate']):>12}{md['api_calls']:>11}{md['seconds']:>8.2f}"
         )
 
 
@@ -117,42 +119,44 @@ def _print_plan(result) -> None:
         print(f"  {verdict:<5}{e.check_name:<36}{summary}")
 
 
-def _record_and_print_digest(instance, result) -> None:
+def _record_and_print_digest(instance, result, resources) -> None:
     """What the run-report sensor does under the daemon: log the run in ops_pipeline_runs and write the
     daily digest (printed here; posted to Slack when CM_SLACK_WEBHOOK_URL is set)."""
     from customer_master.alerts.messages import daily_digest_alert
     from customer_master.alerts.slack import plain_text
-    from customer_master.defs.monitoring.sensors import digest_of, notifier, record_run, run_facts
-    from customer_master.defs.resources import warehouse_resource
+    from customer_master.defs.monitoring.sensors import digest_of, record_run, run_facts
 
     facts = run_facts(instance, instance.get_run_by_id(result.run_id))
-    record_run(warehouse_resource().get_warehouse(), facts)
+    record_run(resources.warehouse.get_warehouse(), facts)
     digest = daily_digest_alert(digest_of(facts))
     print(f"\ndaily digest: {plain_text(digest)}")
-    slack = notifier()
+    slack = resources.slack.get_notifier()
     if slack.configured:
         slack.send(digest)
 
 
-def _print_tables() -> None:
-    from customer_master.settings import get_settings
-    from customer_master.warehouse.factory import open_warehouse
+MARTS = (
+    "customer_master",
+    "order_master",
+    "delivery_schedules",
+    "capacity_planning",
+    "schedule_history",
+    "delivery_performance",
+)
 
-    settings = get_settings()
-    warehouse = open_warehouse(settings.warehouse_kind, duckdb_path=settings.warehouse_path)
-    print(f"\nwarehouse tables ({settings.warehouse_path}):")
+
+def _print_tables(resource) -> None:
+    from customer_master.warehouse.marts import mart_row_counts
+
+    warehouse = resource.get_warehouse()
+    where = resource.duckdb_path if resource.kind == "duckdb" else f"SQL Server, {resource.sqlserver_schema}"
+    print(f"\nwarehouse tables ({where}):")
     for table, rows in sorted(warehouse.table_counts().items()):
         print(f"  {table:<28}{rows:>10}")
-    for mart in (
-        "customer_master",
-        "order_master",
-        "delivery_schedules",
-        "capacity_planning",
-        "schedule_history",
-        "delivery_performance",
-    ):
-        rows = warehouse.query(f"select count(*) from {mart}")[0][0]
-        print(f"  {mart:<28}{rows:>10}")
+    for mart, count in mart_row_counts(warehouse, MARTS).items():
+        print(f"  {mart:<28}{'not built' if count is None else count:>10}")
+    if resource.kind == "duckdb":
+        print(f"analysts' copy (query this one): {resource.analyst_copy_path()}")
 
 
 if __name__ == "__main__":

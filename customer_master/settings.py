@@ -1,28 +1,149 @@
-"""The one place that reads the environment.
+"""The one place that reads the environment: one settings tree, loaded once (`get_settings()`).
 
-Every setting has a default that runs the embedded local platform (DuckDB + the sandbox emulator),
-so `make demo` needs no configuration. Production sets `CM_ENV=prod` and the variables listed in
-`.env.example`. Secrets (the Monday token, the SQL Server DSN) are not read here: Dagster resources
-take them through `dg.EnvVar` at run time, so they are never baked into definitions or logged.
+    Settings                      platform, warehouse, Monday and planning settings (flat, as before)
+    ├── secrets: SecretSettings   MONDAY_API_TOKEN, CM_SQLSERVER_DSN, CM_SQLSERVER_PASSWORD
+    ├── alerts: AlertSettings     CM_SLACK_WEBHOOK_URL, CM_SLACK_DEADLINE_SECONDS, CM_DAGSTER_UI_URL
+    └── thresholds: AlertThresholds   CM_ALERT_<NAME> (customer_master/thresholds.py)
+
+Every field, in any section, is read from its own environment variable (its alias), so variable
+names do not depend on where a field sits in the tree. Every setting has a default that runs the
+embedded local platform (DuckDB + the sandbox emulator), so `make demo` needs no configuration.
+Production sets `CM_ENV=prod` and the variables listed in `.env.example` (a test keeps that file and
+this tree in step).
+
+Secrets are *validated* here at start-up (surrounding whitespace is stripped; an interior control
+character such as a pasted line break is an error naming the variable, never the value) but Dagster
+resources still take them through `dg.EnvVar` at run time, so they are never baked into definitions.
+A bad value raises `SettingsError`, whose message names each variable and the rule it broke.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import zoneinfo
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from customer_master.alerts.settings import AlertSettings
+from customer_master.redaction import clean_secret
+from customer_master.scheduling.models import DeliveryWindow
+from customer_master.scheduling.records import WEEKDAY_CODES, parse_delivery_days
+from customer_master.thresholds import AlertThresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SANDBOX_PORT = 8765
 
 
+class SettingsError(ValueError):
+    """The environment holds values the platform cannot run with; the message names each variable."""
+
+
+class SecretSettings(BaseModel):
+    """Credentials, validated at start-up only: resources read them through `dg.EnvVar` at run time
+    (and clean them with the same `clean_secret`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True)
+
+    monday_api_token: SecretStr | None = Field(None, validation_alias="MONDAY_API_TOKEN")
+    sqlserver_dsn: SecretStr | None = Field(None, validation_alias="CM_SQLSERVER_DSN")
+    # Read by dbt's sqlserver profile, not by Python: checked here so a pasted newline fails at start-up.
+    sqlserver_password: SecretStr | None = Field(None, validation_alias="CM_SQLSERVER_PASSWORD")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, value: object, info: Any) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str):
+            return value
+        alias = cls.model_fields[info.field_name].validation_alias
+        return clean_secret(value, str(alias or info.field_name))
+
+
+def _env_aliases(model: type[BaseModel]) -> dict[str, str]:
+    """field name -> environment variable for every field of a section."""
+    return {name: _alias(name, field) for name, field in model.model_fields.items()}
+
+
+def _alias(name: str, field: FieldInfo) -> str:
+    alias = field.validation_alias or field.alias
+    return alias if isinstance(alias, str) else name
+
+
+def _section(field: FieldInfo) -> type[BaseModel] | None:
+    kind = field.annotation
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """Reads every field of the tree from its own variable, sections included (pydantic-settings'
+    own env source would look for `THRESHOLDS__...`). Names match case-insensitively, as before."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the whole tree at once
+
+    def __call__(self) -> dict[str, Any]:
+        env = {name.upper(): value for name, value in os.environ.items()}
+        data: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            section = _section(field)
+            if section is None:
+                alias = _alias(name, field)
+                if alias.upper() in env:
+                    data[alias] = env[alias.upper()]
+                continue
+            values = {
+                alias: env[alias.upper()] for alias in _env_aliases(section).values() if alias.upper() in env
+            }
+            if values:
+                data[name] = values
+        return data
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        # A pydantic ValidationError quotes the input, which may be a secret: replace it with
+        # messages that name the variable and the rule (and the value only when it is not secret).
+        # Raised outside the handler so the ValidationError is not even the (suppressed) __context__.
+        problems = None
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            problems = describe_errors(exc)
+        if problems is not None:
+            raise SettingsError(problems)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _EnvironmentSource(settings_cls)
+
+    secrets: SecretSettings = Field(default_factory=SecretSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
 
     env: Literal["local", "prod"] = Field("local", alias="CM_ENV")
     data_dir: Path = Field(PROJECT_ROOT / ".data", alias="CM_DATA_DIR")
@@ -57,7 +178,9 @@ class Settings(BaseSettings):
     # dbt target in dbt_project/profiles.yml (default: duckdb locally, sqlserver in prod)
     dbt_target_override: Literal["duckdb", "sqlserver"] | None = Field(None, alias="DBT_TARGET")
 
-    max_error_rate: float = Field(0.05, alias="CM_MAX_ERROR_RATE", ge=0, le=1)
+    # Replaced by CM_ALERT_RECORD_ERROR_RATE_CRITICAL (one number for the load gate and the check):
+    # read only so a leftover variable is an error that says so instead of being ignored.
+    legacy_max_error_rate: str | None = Field(None, alias="CM_MAX_ERROR_RATE")
     # A board load that would mark more than this share of the board's active items deleted (and at
     # least 5 of them) fails, production unchanged, unless the run is forced (warehouse/validation.py).
     max_delete_fraction: float = Field(0.10, alias="CM_MAX_DELETE_FRACTION", ge=0, le=1)
@@ -75,6 +198,55 @@ class Settings(BaseSettings):
     # The local-search pass after the greedy (scheduling/improve.py): less weighted lateness, never
     # at a higher priority's expense; seconds on large plans, so off by default.
     schedule_improve: bool = Field(False, alias="CM_SCHEDULE_IMPROVE")
+    # The delivery window of a customer without its own (a customer's days/times override it). The
+    # one definition: the planner uses it and every dbt build gets it as vars (`dbt_vars`).
+    default_delivery_days: str = Field("Mon,Tue,Wed,Thu,Fri", alias="CM_DEFAULT_DELIVERY_DAYS")
+    default_window_start: dt.time = Field(dt.time(8, 0), alias="CM_DEFAULT_WINDOW_START")
+    default_window_end: dt.time = Field(dt.time(17, 0), alias="CM_DEFAULT_WINDOW_END")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"CM_TIMEZONE={value!r} is not an IANA time zone name "
+                "(e.g. UTC, Europe/Berlin, America/Chicago)"
+            ) from None
+        return value
+
+    @field_validator("legacy_max_error_rate")
+    @classmethod
+    def _max_error_rate_replaced(cls, value: str | None) -> None:
+        if value is not None and value.strip():
+            raise ValueError(
+                "CM_MAX_ERROR_RATE is no longer read: the load's error-rate gate is the record error "
+                "rate's critical threshold, CM_ALERT_RECORD_ERROR_RATE_CRITICAL (set that instead)"
+            )
+        return None
+
+    @field_validator("default_delivery_days")
+    @classmethod
+    def _delivery_days(cls, value: str) -> str:
+        tokens = [t.strip() for t in value.split(",") if t.strip()]
+        unknown = [t for t in tokens if t.lower()[:3] not in WEEKDAY_CODES or len(t) < 3]
+        if not tokens or unknown:
+            raise ValueError(
+                f"CM_DEFAULT_DELIVERY_DAYS={value!r} must list weekdays as Mon,Tue,...,Sun "
+                f"(not understood: {', '.join(unknown) or 'no day at all'})"
+            )
+        return ",".join(t[:3].title() for t in tokens)
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Settings:
+        if self.default_window_end < self.default_window_start:
+            raise ValueError(
+                f"CM_DEFAULT_WINDOW_END ({self.default_window_end}) is before "
+                f"CM_DEFAULT_WINDOW_START ({self.default_window_start})"
+            )
+        return self
 
     @field_validator("monday_api_version")
     @classmethod
@@ -136,6 +308,14 @@ class Settings(BaseSettings):
         return f"http://127.0.0.1:{self.sandbox_port}/v2"
 
     @property
+    def default_window(self) -> DeliveryWindow:
+        return DeliveryWindow(
+            parse_delivery_days(self.default_delivery_days) or frozenset(),
+            self.default_window_start,
+            self.default_window_end,
+        )
+
+    @property
     def legacy_board_ids(self) -> dict[str, str]:
         """entity -> id from a leftover MONDAY_BOARD_<ENTITY> variable (only those that are set)."""
         ids = {
@@ -146,6 +326,63 @@ class Settings(BaseSettings):
         return {entity: board_id for entity, board_id in ids.items() if board_id}
 
 
+def env_var_names() -> dict[str, str]:
+    """Every environment variable the settings tree reads -> its dotted place in the tree."""
+    names: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        section = _section(field)
+        if section is None:
+            names[_alias(name, field)] = name
+        else:
+            names.update({alias: f"{name}.{sub}" for sub, alias in _env_aliases(section).items()})
+    return names
+
+
+def secret_env_var_names() -> frozenset[str]:
+    return frozenset(_env_aliases(SecretSettings).values()) | {"CM_SLACK_WEBHOOK_URL"}
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per broken rule: `VARIABLE=value: rule` (no value for secrets)."""
+    known, secret = env_var_names(), secret_env_var_names()
+    lines = []
+    for error in exc.errors(include_url=False):
+        names = [str(part) for part in error["loc"] if str(part) in known]
+        message = error["msg"].removeprefix("Value error, ")
+        if not names:  # a rule across fields: its message names the variables
+            lines.append(f"  {message}")
+            continue
+        name = names[-1]
+        if name in message:
+            lines.append(f"  {message}")
+        elif name in secret or "input" not in error:
+            lines.append(f"  {name}: {message}")
+        else:
+            lines.append(f"  {name}={error['input']!r}: {message}")
+    return "invalid configuration (variables are listed in .env.example):\n" + "\n".join(lines)
+
+
+def dbt_vars(settings: Settings) -> dict[str, Any]:
+    """The settings every dbt build applies, as dbt vars: thresholds of the dbt tests and models and
+    the default delivery window. dbt_project.yml repeats the defaults only so a bare `dbt build`
+    runs; Dagster always passes these (tests/unit/test_dbt_vars.py keeps the two equal)."""
+    t = settings.thresholds
+    return {
+        "dq_coverage_min": t.coverage_min,
+        "dq_customer_name_nulls_max": t.customer_name_nulls_warn,
+        "utilization_warn": t.utilization_warn,
+        "default_delivery_days": settings.default_delivery_days,
+        "default_window_start": settings.default_window_start.strftime("%H:%M"),
+        "default_window_end": settings.default_window_end.strftime("%H:%M"),
+    }
+
+
+def load_settings() -> Settings:
+    """Read the whole tree from the environment now (SettingsError names what to fix)."""
+    return Settings()
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    """The tree, read once per process (tests that change the environment call `cache_clear()`)."""
+    return load_settings()

@@ -1,22 +1,35 @@
 """The business's alert thresholds (docs/architecture.md, "Alert thresholds"), in one validated config.
 
 Every asset check and sensor reads its number from here, so the UI, the alerts and the runbook all
-quote the same value. Each threshold can be overridden from the environment (`CM_ALERT_<NAME>`), e.g.
-`CM_ALERT_ORDER_BACKLOG_CRITICAL=250`; a value out of range fails at start-up with the variable named.
+quote the same value. `AlertThresholds` is the `thresholds` section of the one settings tree
+(customer_master/settings.py), which reads each threshold from its own variable `CM_ALERT_<NAME>`,
+e.g. `CM_ALERT_ORDER_BACKLOG_CRITICAL=250`; a value out of range fails at start-up with the variable
+named. `AlertThresholds()` alone is the design's numbers (tests use it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, model_validator
+
+ENV_PREFIX = "CM_ALERT_"
 
 
-class AlertThresholds(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CM_ALERT_", env_file=None, extra="ignore", frozen=True)
+def env_name(field_name: str) -> str:
+    """The environment variable of one threshold: CM_ALERT_<FIELD NAME IN CAPITALS>."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+class AlertThresholds(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=AliasGenerator(validation_alias=env_name),
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
 
     # Extraction: zero records is critical; the record error rate warns above 2 %, is critical above 5 %.
     record_error_rate_warn: float = Field(0.02, ge=0, le=1)
@@ -55,9 +68,11 @@ class AlertThresholds(BaseSettings):
         return self
 
 
-@cache
 def get_thresholds() -> AlertThresholds:
-    return AlertThresholds()
+    """The thresholds of the loaded settings tree (cached there: `get_settings.cache_clear()`)."""
+    from customer_master.settings import get_settings  # settings imports this module
+
+    return get_settings().thresholds
 
 
 Severity = Literal["warn", "error"]

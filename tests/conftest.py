@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from customer_master.sandbox import SandboxServer, WorkspaceSpec
@@ -29,7 +32,27 @@ def sandbox(_sandbox_server):
 def slack_receiver():
     """A fake Slack incoming webhook on 127.0.0.1 (tests/slack_receiver.py): records every POST,
     answers 200 "ok" unless scripted with `.respond(status, times=...)` or `.delay(seconds, ...)`."""
+    from customer_master.alerts.slack import DELIVERED
     from tests.slack_receiver import SlackReceiver
 
+    DELIVERED.clear()  # delivered-message keys are per process; a reused port must not look like a repeat
     with SlackReceiver() as receiver:
         yield receiver
+
+
+DEPLOY_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "deploy" / "dagster.yaml"
+
+
+@pytest.fixture()
+def shipped_instance(tmp_path, monkeypatch):
+    """The Dagster instance `make setup` ships: deploy/dagster.yaml in a fresh DAGSTER_HOME (SQLite
+    storage with a run-sharded event log, the pools and run monitoring it configures). DAGSTER_HOME
+    points at it for the test, so `dagster` subprocesses use the same instance."""
+    import dagster as dg
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_DAGSTER_YAML, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        yield instance

@@ -2,14 +2,17 @@
 
 It records every POST (path, headers, raw body, parsed JSON) and answers 200 "ok" like Slack, unless
 told otherwise: `respond(status, times=N, body=..., headers=...)` scripts the next N answers
-(e.g. 500, or 429 with Retry-After), and `delay(seconds, times=N)` makes the next N requests wait
-before answering (a slow Slack, to run into the client's timeout). Scripts are consumed in order.
+(e.g. 500), `rate_limit(retry_after, times=N)` answers 429 with a `Retry-After`, `delay(seconds,
+times=N)` makes the next N requests wait before answering (a slow Slack, to run into the client's
+timeout), and `trickle(interval, times=N)` sends the whole answer one byte every `interval` seconds
+(a connection that never times out per read). Scripts are consumed in order.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,11 +35,14 @@ class _Script:
     body: str = "ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between bytes of the answer; 0: sent at once
 
 
 class SlackReceiver:
     def __init__(self) -> None:
         self.requests: list[ReceivedRequest] = []
+        # How long each trickled answer kept its connection (ends when the client hangs up).
+        self.trickle_seconds: list[float] = []
         self._scripts: deque[_Script] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -58,6 +64,9 @@ class SlackReceiver:
                 if script.delay and receiver._stopping.wait(script.delay):
                     return
                 data = script.body.encode()
+                if script.trickle:
+                    receiver._trickle(self, script, data)
+                    return
                 try:
                     self.send_response(script.status)
                     self.send_header("Content-Type", "text/html")
@@ -89,6 +98,34 @@ class SlackReceiver:
             for _ in range(times):
                 self._scripts.append(_Script(status=status, body=body, headers=dict(headers or {})))
         return self
+
+    def rate_limit(self, retry_after: str | float, *, times: int = 1):
+        """Answer the next `times` requests 429 "rate_limited" with `Retry-After: retry_after`."""
+        return self.respond(429, times=times, body="rate_limited", headers={"Retry-After": str(retry_after)})
+
+    def trickle(self, interval: float, *, times: int = 1, status: int = 200, body: str = "ok"):
+        """Send the next `times` answers (status line, headers, body) one byte every `interval` s."""
+        with self._lock:
+            for _ in range(times):
+                self._scripts.append(_Script(status=status, body=body, trickle=interval))
+        return self
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, script: _Script, data: bytes) -> None:
+        head = (
+            f"HTTP/1.1 {script.status} OK\r\nContent-Type: text/html\r\nContent-Length: {len(data)}\r\n\r\n"
+        )
+        started = time.monotonic()
+        for byte in head.encode() + data:
+            try:
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+            except OSError:
+                break  # the client hung up: what a deadline should do
+            if self._stopping.wait(script.trickle):
+                break
+        with self._lock:
+            self.trickle_seconds.append(time.monotonic() - started)
+        handler.close_connection = True
 
     def delay(self, seconds: float, *, times: int = 1, status: int = 200):
         """Hold the next `times` requests for `seconds` before answering `status`."""

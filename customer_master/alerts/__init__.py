@@ -6,8 +6,10 @@ Public API:
     freshness_needs_alert(previous_state, state)         once per transition, never a repeat
     fmt_pct, fmt_duration, fmt_count                     number formatting for messages
     render_slack_payload(alert, *, ui_base_url)          the incoming-webhook JSON
-    SlackNotifier(webhook_url, ui_base_url, ...).send(alert) -> DeliveryResult   never raises
-    notifier_from_env()                                  CM_SLACK_WEBHOOK_URL, CM_DAGSTER_UI_URL
+    SlackNotifier(webhook_url, ui_base_url, ...).send(alert) -> DeliveryResult   never raises,
+                                                         bounded by deadline_seconds, never repeats
+    notifier_from_env()                                  the settings tree's alerts section
+    AlertSettings                                        that section (CM_SLACK_*, CM_DAGSTER_UI_URL)
 """
 
 from customer_master.alerts.messages import (
@@ -24,6 +26,7 @@ from customer_master.alerts.messages import (
 from customer_master.alerts.models import Alert, AlertKind, DailyDigest, Severity
 from customer_master.alerts.settings import AlertSettings
 from customer_master.alerts.slack import (
+    DeliveredKeys,
     DeliveryResult,
     SlackNotifier,
     escape_mrkdwn,
@@ -36,6 +39,7 @@ __all__ = [
     "AlertKind",
     "AlertSettings",
     "DailyDigest",
+    "DeliveredKeys",
     "DeliveryResult",
     "Severity",
     "SlackNotifier",

@@ -11,7 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from customer_master.alerts.models import Alert, DailyDigest
+from customer_master.alerts.models import Alert, DailyDigest, FailedCheck
+from customer_master.common import truncate
 
 FreshnessState = Literal["pass", "warn", "fail"]
 
@@ -70,7 +71,7 @@ def _short_run(run_id: str | None) -> str:
 def _first_lines(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     """An error message squeezed onto one line and cut to `limit` characters."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return truncate(flat, limit)
 
 
 # ------------------------------------------------------------------------------------------
@@ -248,19 +249,38 @@ def freshness_alert(
 # Daily digest
 
 
+def _unique_checks(checks: Sequence[FailedCheck]) -> list[FailedCheck]:
+    """One entry per check name (the last one given), critical first, then by name."""
+    by_name = {check.name: check for check in checks}
+    return sorted(by_name.values(), key=lambda c: (c.severity != "critical", c.name))
+
+
+def _check_counts(checks: Sequence[FailedCheck]) -> str:
+    """ "1 critical and 2 warn failed checks": the same checks the digest lists, by severity."""
+    counts = [
+        f"{n} {severity}"
+        for severity in ("critical", "warn")
+        if (n := sum(1 for c in checks if c.severity == severity))
+    ]
+    return " and ".join(counts) + f" failed check{'s' if len(checks) != 1 else ''}"
+
+
 def daily_digest_alert(digest: DailyDigest) -> Alert:
-    """The morning summary of the nightly run: critical if it failed, warn on failed checks, else info."""
+    """The morning summary of the nightly run: critical if it failed or a critical check failed,
+    warn if only warn checks failed, else info. The headline counts exactly the checks it lists."""
     status = digest.status.strip().lower() or "unknown"
+    checks = _unique_checks(digest.failed_checks)
+    any_critical = any(c.severity == "critical" for c in checks)
     if not digest.succeeded:
         severity, verdict = "critical", f"did not succeed (status {status})"
-    elif digest.failed_checks:
-        n = len(digest.failed_checks)
-        severity, verdict = "warn", f"succeeded with {n} failed check{'s' if n != 1 else ''}"
     else:
-        severity, verdict = "info", "succeeded"
+        severity = "critical" if any_critical else "warn" if checks else "info"
+        verdict = "succeeded"
     took = ""
     if digest.duration_seconds is not None:
         took = f" {'in' if digest.succeeded else 'after'} {fmt_duration(digest.duration_seconds)}"
+    if checks:
+        took += f"{',' if not digest.succeeded else ''} with {_check_counts(checks)}"
     for_partition = f" for {digest.partition}" if digest.partition else ""
 
     details: list[str] = []
@@ -282,8 +302,7 @@ def daily_digest_alert(digest: DailyDigest) -> Alert:
     if digest.peak_utilization is not None:
         details.append(f"Peak capacity utilization: {fmt_pct(digest.peak_utilization, digits=1)}")
     details.extend(
-        f"Failed check {name}: {text}" if text else f"Failed check {name}"
-        for name, text in digest.failed_checks
+        f"Failed check ({c.severity}) {c.name}" + (f": {c.text}" if c.text else "") for c in checks
     )
     details.extend(digest.issues)
 

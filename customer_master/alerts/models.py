@@ -48,12 +48,26 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class FailedCheck:
+    """A check that failed in the run: "asset/check" (plus the partition when it differs from the
+    run's), its severity (a dbt test that errors, an ERROR-severity check: critical) and one line."""
+
+    name: str
+    severity: Literal["warn", "critical"]
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in ("warn", "critical"):
+            raise ValueError(f"check severity must be 'warn' or 'critical', got {self.severity!r}")
+
+
+@dataclass(frozen=True)
 class DailyDigest:
     """The facts of one nightly run, gathered by the digest sensor from the run and its asset metadata.
 
     `status` is the run's status as Dagster names it ("SUCCESS", "FAILURE", "CANCELED", ...; any
     case); anything but success counts as a failed run. Missing facts are None and left out.
-    `failed_checks` holds (check name, short text) pairs; `issues` are extra one-line remarks.
+    `failed_checks` holds one `FailedCheck` per failed check; `issues` are extra one-line remarks.
     """
 
     run_id: str | None
@@ -67,7 +81,7 @@ class DailyDigest:
     late: int | None = None
     unschedulable: int | None = None
     peak_utilization: float | None = None
-    failed_checks: list[tuple[str, str]] = field(default_factory=list)
+    failed_checks: list[FailedCheck] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
 
     @property

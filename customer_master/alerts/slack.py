@@ -1,23 +1,32 @@
 """Slack delivery: render an `Alert` as an incoming-webhook message and post it, never failing a run.
 
 The webhook URL is a secret (it is the only credential an incoming webhook has): it is kept as a
-pydantic `SecretStr`, never logged, never shown by `repr()`, and scrubbed from every error text
-(httpx exception messages may quote the request URL) and from httpx's own INFO request log.
+pydantic `SecretStr`, never logged, never shown by `repr()`, and scrubbed, in every representation,
+from every error text and from httpx's own INFO request log (the shared customer_master/redaction.py).
 Without a URL the alert is logged as a warning instead, so it is still visible in the run logs.
 
-Delivery retries connect errors, timeouts, 429 (honouring `Retry-After`, capped) and 5xx with
-exponential backoff and jitter; other 4xx answers are configuration errors and are not retried.
-`SlackNotifier.send` catches everything: an alert that cannot be delivered is logged, not raised.
+Delivery is bounded by one deadline per message (`deadline_seconds`, a few seconds: sensors send
+alerts inside Dagster's 60 s tick). Within it, connect errors, timeouts, 429 and 5xx are retried
+with the shared backoff (customer_master/retry.py) or Slack's `Retry-After`; a wait that would end
+past the deadline is not started, and a response still trickling in at the deadline is cut off.
+Other 4xx answers are configuration errors and are not retried. A delivered message is remembered
+by its key (`Alert.dedupe_key` and run) for `remember_seconds`, so a sensor tick that is re-run
+after it posted does not post it again. `SlackNotifier.send` catches everything: an alert that
+cannot be delivered is logged, not raised.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import random
+import socket
 import threading
 import time
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +35,15 @@ import httpx
 from pydantic import SecretStr
 
 from customer_master.alerts.models import Alert
-from customer_master.alerts.settings import WEBHOOK_ENV_VAR, AlertSettings
+from customer_master.alerts.settings import DEFAULT_DEADLINE_SECONDS, WEBHOOK_ENV_VAR, AlertSettings
+from customer_master.common import truncate
+from customer_master.redaction import Redactor, clean_secret, install_log_redaction
+from customer_master.retry import (
+    backoff_delay,
+    out_of_retries,
+    parse_retry_after,
+    transport_error_is_transient,
+)
 
 DEFAULT_LOGGER_NAME = "customer_master.alerts"
 
@@ -45,10 +62,12 @@ DETAIL_LINE_MAX_CHARS = 500
 
 WHERE_LABELS = {"job": "Job", "asset": "Asset", "partition": "Partition", "check": "Check", "step": "Step"}
 
-# A Retry-After beyond this is not waited for in full: a sensor tick must stay short.
-MAX_RETRY_AFTER_SECONDS = 30.0
 RESPONSE_BODY_LOG_CHARS = 300
 REDACTED = "<webhook>"
+# How long a delivered message's key is remembered: covers the re-runs of a sensor tick (seconds to
+# minutes apart) but not the same condition recurring later (a check failing again in a new run has
+# another run id anyway).
+DEFAULT_REMEMBER_SECONDS = 900.0
 
 
 # ------------------------------------------------------------------------------------------
@@ -58,10 +77,6 @@ REDACTED = "<webhook>"
 def escape_mrkdwn(text: str) -> str:
     """Slack's three control characters as entities (api.slack.com "Escaping text")."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def severity_emoji(alert: Alert) -> str:
@@ -88,7 +103,7 @@ def _details_text(details: list[str]) -> str:
     used = 0
     budget = SECTION_MAX_CHARS - 40  # room for the "… and N more" line
     for index, raw in enumerate(details):
-        line = "• " + escape_mrkdwn(_cut(" ".join(raw.split()), DETAIL_LINE_MAX_CHARS))
+        line = "• " + escape_mrkdwn(truncate(" ".join(raw.split()), DETAIL_LINE_MAX_CHARS))
         if index >= MAX_DETAIL_LINES or used + len(line) + 1 > budget:
             lines.append(f"… and {len(details) - index} more")
             break
@@ -100,14 +115,14 @@ def _details_text(details: list[str]) -> str:
 def render_slack_payload(alert: Alert, *, ui_base_url: str | None) -> dict[str, Any]:
     """The incoming-webhook JSON for `alert`: fallback `text` plus header/section/context blocks."""
     emoji = severity_emoji(alert)
-    text = _cut(f"{emoji} {escape_mrkdwn(alert.title)}", TEXT_MAX_CHARS)
+    text = truncate(f"{emoji} {escape_mrkdwn(alert.title)}", TEXT_MAX_CHARS)
     # The header is plain_text, which Slack never parses (no mentions, no links): it is not escaped.
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": _cut(f"{emoji} {alert.title}", HEADER_MAX_CHARS),
+                "text": truncate(f"{emoji} {alert.title}", HEADER_MAX_CHARS),
                 "emoji": True,
             },
         }
@@ -117,14 +132,14 @@ def render_slack_payload(alert: Alert, *, ui_base_url: str | None) -> dict[str, 
     value_line = _value_line(alert)
     if value_line:
         body = f"{body}\n{value_line}"
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(body, SECTION_MAX_CHARS)}})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, SECTION_MAX_CHARS)}})
 
     if alert.where:
         fields = [
             {
                 "type": "mrkdwn",
                 "text": f"*{WHERE_LABELS.get(key, key.replace('_', ' ').capitalize())}*\n"
-                f"{escape_mrkdwn(_cut(value, FIELD_MAX_CHARS))}",
+                f"{escape_mrkdwn(truncate(value, FIELD_MAX_CHARS))}",
             }
             for key, value in list(alert.where.items())[:MAX_FIELDS]
         ]
@@ -167,89 +182,60 @@ class DeliveryResult:
     status_code: int | None = None
     error: str | None = None
     skipped: bool = False
+    # Already delivered under the same key lately: nothing was posted this time.
+    duplicate: bool = False
 
 
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with every secret (the webhook URL, its path, its token) replaced by "<webhook>"."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+class DeliveredKeys:
+    """Keys of messages delivered lately, shared by every notifier in the process (sensors build a
+    notifier per tick). Bounded in time and size; thread-safe."""
 
-
-def _secret_parts(url: str) -> tuple[str, ...]:
-    """The strings that give the webhook away: the URL, without a trailing slash, its path, its token."""
-    parts = {url, url.rstrip("/")}
-    try:
-        split = urllib.parse.urlsplit(url)
-    except ValueError:
-        split = None
-    if split is not None:
-        path = split.path.rstrip("/")
-        if len(path) > 1:
-            parts.add(path)
-            parts.add(path.lstrip("/"))
-            token = path.rsplit("/", 1)[-1]
-            if len(token) >= 6:
-                parts.add(token)
-        if split.query:
-            parts.add(split.query)
-    # Longest first, so the whole URL is replaced before its pieces.
-    return tuple(sorted((p for p in parts if p), key=len, reverse=True))
-
-
-class _WebhookRedactor(logging.Filter):
-    """Scrubs webhook secrets from records of the `httpx` logger.
-
-    httpx logs every request at INFO as 'HTTP Request: POST <full URL> ...'; with this filter on
-    that logger the URL reads "<webhook>" in every handler. Only records carrying a secret change.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        remember_seconds: float = DEFAULT_REMEMBER_SECONDS,
+        max_keys: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.remember_seconds = remember_seconds
+        self.max_keys = max_keys
+        self._clock = clock
+        self._keys: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
-        self._secrets: tuple[str, ...] = ()
 
-    def add(self, secrets: tuple[str, ...]) -> None:
+    def _expire(self, now: float) -> None:
+        while self._keys:
+            key, at = next(iter(self._keys.items()))
+            if now - at <= self.remember_seconds and len(self._keys) <= self.max_keys:
+                break
+            self._keys.popitem(last=False)
+
+    def seen(self, key: str) -> bool:
         with self._lock:
-            merged = set(self._secrets) | set(secrets)
-            self._secrets = tuple(sorted(merged, key=len, reverse=True))
+            self._expire(self._clock())
+            return key in self._keys
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = self._secrets
-        if not secrets:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the logging module's business, not ours
-            return True
-        if any(secret in message for secret in secrets):
-            record.msg, record.args = scrub(message, secrets), None
-        return True
+    def remember(self, key: str) -> None:
+        with self._lock:
+            now = self._clock()
+            self._keys[key] = now
+            self._keys.move_to_end(key)
+            self._expire(now)
 
-
-_REDACTOR = _WebhookRedactor()
-# Loggers that may print the request URL (a filter applies to records of its own logger only).
-_URL_LOGGERS = ("httpx",)
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
 
 
-def _redact_in_library_logs(secrets: tuple[str, ...]) -> None:
-    _REDACTOR.add(secrets)
-    for name in _URL_LOGGERS:
-        library_logger = logging.getLogger(name)
-        if _REDACTOR not in library_logger.filters:
-            library_logger.addFilter(_REDACTOR)
+DELIVERED = DeliveredKeys()
 
 
-def parse_retry_after_seconds(value: str | None) -> float | None:
-    """Slack's `Retry-After` (delta-seconds) as a float; None when absent or not a number."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 and seconds == seconds else None
+def delivery_key(alert: Alert, payload: dict[str, Any]) -> str:
+    """What makes a message the same message: its condition (`dedupe_key`) and run; without a
+    dedupe key, the rendered payload itself."""
+    if alert.dedupe_key:
+        return f"{alert.dedupe_key}|run={alert.run_id or ''}"
+    body = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return "payload:" + hashlib.sha256(body).hexdigest()
 
 
 class _Retryable(Exception):
@@ -267,8 +253,47 @@ class _Permanent(Exception):
         self.status_code = status_code
 
 
+class _Cutoff:
+    """Cuts a request off at the deadline: a Timer shuts down the request's socket, which ends a
+    read that per-read timeouts never would (a server trickling one byte every 2 s resets them)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._cut)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        # httpcore's documented trace extension hands over each new connection's network stream.
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with self._lock:
+                    self._sockets.append(sock)
+                if self.expired.is_set():
+                    self._cut()
+
+    def _cut(self) -> None:
+        self.expired.set()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Cutoff:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 class SlackNotifier:
-    """Posts alerts to one Slack incoming webhook; `send` never raises."""
+    """Posts alerts to one Slack incoming webhook; `send` never raises and never takes much longer
+    than `deadline_seconds` per message."""
 
     def __init__(
         self,
@@ -279,30 +304,38 @@ class SlackNotifier:
         backoff_seconds: float = 0.5,
         *,
         max_backoff_seconds: float = 8.0,
-        max_retry_after_seconds: float = MAX_RETRY_AFTER_SECONDS,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
         rng: random.Random | None = None,
+        delivered: DeliveredKeys | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
-        url = webhook_url.get_secret_value() if isinstance(webhook_url, SecretStr) else webhook_url
-        url = url.strip() if url else None
+        if deadline_seconds <= 0:
+            raise ValueError("deadline_seconds must be positive")
+        raw = webhook_url.get_secret_value() if isinstance(webhook_url, SecretStr) else webhook_url
+        # Scrub the URL as given (a stray newline included) before validating it can fail.
+        self._redact = Redactor(raw, url=True, placeholder=REDACTED)
+        install_log_redaction(self._redact)
+        url = clean_secret(raw, WEBHOOK_ENV_VAR)
         self._webhook = SecretStr(url) if url else None
-        self._secrets = _secret_parts(url) if url else ()
-        if self._secrets:
-            _redact_in_library_logs(self._secrets)
+        # Keys are per webhook (a digest, not the URL), so two channels never suppress each other.
+        self._webhook_id = hashlib.sha256(url.encode()).hexdigest()[:16] if url else ""
         self.ui_base_url = ui_base_url.strip().rstrip("/") if ui_base_url and ui_base_url.strip() else None
         self.timeout_seconds = timeout_seconds
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
-        self.max_retry_after_seconds = max_retry_after_seconds
+        self.deadline_seconds = deadline_seconds
         self._sleep = sleep
+        self._clock = clock
         self.logger = logger or logging.getLogger(DEFAULT_LOGGER_NAME)
         self._rng = rng or random.Random()
+        self._delivered = delivered if delivered is not None else DELIVERED
 
     @property
     def configured(self) -> bool:
@@ -311,21 +344,22 @@ class SlackNotifier:
     def __repr__(self) -> str:
         return (
             f"SlackNotifier(configured={self.configured}, ui_base_url={self.ui_base_url!r}, "
-            f"timeout_seconds={self.timeout_seconds}, max_attempts={self.max_attempts})"
+            f"timeout_seconds={self.timeout_seconds}, max_attempts={self.max_attempts}, "
+            f"deadline_seconds={self.deadline_seconds})"
         )
 
     def _scrub(self, text: str) -> str:
-        return scrub(text, self._secrets)
+        return self._redact(text)
 
     def backoff_delay(self, attempt: int) -> float:
-        """Exponential backoff with equal jitter after failed attempt `attempt` (1-based), capped."""
-        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * (2.0 ** min(attempt - 1, 30)))
-        return ceiling / 2 + self._rng.uniform(0.0, ceiling / 2)
+        """The shared backoff (full jitter) after failed attempt `attempt` (1-based)."""
+        return backoff_delay(attempt, base=self.backoff_seconds, cap=self.max_backoff_seconds, rng=self._rng)
 
-    def send(self, alert: Alert) -> DeliveryResult:
-        """Deliver `alert`; returns what happened and never raises."""
+    def send(self, alert: Alert, *, key: str | None = None) -> DeliveryResult:
+        """Deliver `alert` once: returns what happened and never raises. `key` overrides the
+        message's identity for the repeat guard (default: `delivery_key`)."""
         try:
-            return self._send(alert)
+            return self._send(alert, key)
         except Exception as exc:  # an alert must never fail the caller
             error = self._scrub(f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(Exception):  # not even through a broken logger
@@ -333,7 +367,7 @@ class SlackNotifier:
                 self.logger.error("Slack alert %r not delivered: unexpected %s", title, error)
             return DeliveryResult(delivered=False, attempts=0, error=error)
 
-    def _send(self, alert: Alert) -> DeliveryResult:
+    def _send(self, alert: Alert, key: str | None) -> DeliveryResult:
         if self._webhook is None:
             self.logger.warning(
                 "Slack alert not delivered because %s is not set; the alert was: %s",
@@ -345,21 +379,42 @@ class SlackNotifier:
             )
 
         payload = render_slack_payload(alert, ui_base_url=self.ui_base_url)
-        url = self._webhook.get_secret_value()
+        remembered = f"{self._webhook_id}|{key or delivery_key(alert, payload)}"
+        if self._delivered.seen(remembered):
+            self.logger.info("Slack alert %r already delivered; not posting it again", alert.title)
+            return DeliveryResult(delivered=True, attempts=0, skipped=True, duplicate=True)
+
+        result = self._deliver(alert, payload)
+        if result.delivered:
+            self._delivered.remember(remembered)
+        return result
+
+    def _deliver(self, alert: Alert, payload: dict[str, Any]) -> DeliveryResult:
+        url = self._webhook.get_secret_value() if self._webhook else ""
+        started = self._clock()
+        waited = 0.0  # an injected `sleep` may not advance the clock
         last_error: str | None = None
         last_status: int | None = None
-        with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False) as client:
-            for attempt in range(1, self.max_attempts + 1):
+        attempt = 0
+        # No keep-alive: every attempt opens its own connection, so the cutoff always has its socket.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False, limits=limits) as client:
+            while True:
+                attempt += 1
+                remaining = self.deadline_seconds - max(self._clock() - started, waited)
                 try:
-                    status = self._post_once(client, url, payload)
+                    status = self._post_once(client, url, payload, remaining)
                 except _Retryable as retry:
                     last_error, last_status = retry.error, retry.status_code
-                    if attempt >= self.max_attempts:
+                    delay = retry.wait if retry.wait is not None else self.backoff_delay(attempt)
+                    elapsed = max(self._clock() - started, waited)
+                    if out_of_retries(
+                        attempt,
+                        elapsed + delay,
+                        budget_seconds=self.deadline_seconds,
+                        max_attempts=self.max_attempts,
+                    ):
                         break
-                    if retry.wait is not None:
-                        delay = min(retry.wait, self.max_retry_after_seconds)
-                    else:
-                        delay = self.backoff_delay(attempt)
                     self.logger.warning(
                         "Slack alert %r: attempt %d/%d failed (%s); retrying in %.2f s",
                         alert.title,
@@ -369,6 +424,7 @@ class SlackNotifier:
                         delay,
                     )
                     self._sleep(delay)
+                    waited += delay
                     continue
                 except _Permanent as failure:
                     self.logger.error("Slack alert %r not delivered: %s", alert.title, failure.error)
@@ -381,38 +437,62 @@ class SlackNotifier:
                 self.logger.info("Slack alert %r delivered (attempt %d)", alert.title, attempt)
                 return DeliveryResult(delivered=True, attempts=attempt, status_code=status)
 
+        elapsed = max(self._clock() - started, waited)
         self.logger.error(
-            "Slack alert %r not delivered after %d attempts: %s", alert.title, self.max_attempts, last_error
+            "Slack alert %r not delivered after %d attempts in %.1f s (deadline %g s): %s",
+            alert.title,
+            attempt,
+            elapsed,
+            self.deadline_seconds,
+            last_error,
         )
-        return DeliveryResult(
-            delivered=False, attempts=self.max_attempts, status_code=last_status, error=last_error
-        )
+        return DeliveryResult(delivered=False, attempts=attempt, status_code=last_status, error=last_error)
 
-    def _post_once(self, client: httpx.Client, url: str, payload: dict[str, Any]) -> int:
-        """One POST: the status on success, `_Retryable` or `_Permanent` otherwise (errors scrubbed)."""
-        try:
-            response = client.post(url, json=payload, headers={"User-Agent": "customer_master-alerts"})
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise _Retryable(self._scrub(f"{type(exc).__name__}: {exc}")) from None
-        except httpx.HTTPError as exc:  # bad URL, unsupported scheme, proxy errors: not transient
-            raise _Permanent(self._scrub(f"{type(exc).__name__}: {exc}")) from None
+    def _post_once(self, client: httpx.Client, url: str, payload: dict[str, Any], remaining: float) -> int:
+        """One POST within `remaining` seconds: the status on success, `_Retryable` or `_Permanent`
+        otherwise (errors scrubbed). Past the deadline, a failure is `_Permanent`."""
+        if remaining <= 0:
+            raise _Permanent(f"deadline of {self.deadline_seconds:g} s reached")
+        timeout = httpx.Timeout(min(self.timeout_seconds, remaining))
+        with _Cutoff(remaining) as cutoff:
+            try:
+                response = client.post(
+                    url,
+                    json=payload,
+                    headers={"User-Agent": "customer_master-alerts"},
+                    timeout=timeout,
+                    extensions={"trace": cutoff.trace},
+                )
+            except httpx.HTTPError as exc:
+                error = self._scrub(f"{type(exc).__name__}: {exc}")
+                if cutoff.expired.is_set():
+                    raise _Permanent(
+                        f"no complete answer within the {self.deadline_seconds:g} s deadline ({error})"
+                    ) from None
+                if isinstance(exc, httpx.TransportError) and transport_error_is_transient(exc):
+                    raise _Retryable(error) from None
+                raise _Permanent(error) from None  # bad URL, illegal header, proxy: not transient
         status = response.status_code
         if 200 <= status < 300:
             return status
-        body = self._scrub(_cut(" ".join(response.text.split()), RESPONSE_BODY_LOG_CHARS))
+        body = self._scrub(truncate(" ".join(response.text.split()), RESPONSE_BODY_LOG_CHARS))
         error = f"HTTP {status}: {body}" if body else f"HTTP {status}"
         if status == 429:
-            wait = parse_retry_after_seconds(response.headers.get("Retry-After"))
-            raise _Retryable(error, status, wait)
+            raise _Retryable(error, status, parse_retry_after(response.headers.get("Retry-After")))
         if status >= 500:
             raise _Retryable(error, status)
         raise _Permanent(error, status)
 
 
-def notifier_from_env(**overrides: Any) -> SlackNotifier:
-    """A notifier configured from `CM_SLACK_WEBHOOK_URL` and `CM_DAGSTER_UI_URL` (read now).
+def notifier_from_env(settings: AlertSettings | None = None, **overrides: Any) -> SlackNotifier:
+    """A notifier configured from the settings tree's alerts section, read now (CM_SLACK_WEBHOOK_URL,
+    CM_SLACK_DEADLINE_SECONDS, CM_DAGSTER_UI_URL).
 
-    `overrides` are passed to `SlackNotifier` (e.g. `logger=context.log`-like loggers, `timeout_seconds`).
+    `overrides` are passed to `SlackNotifier` (e.g. `logger=`, `timeout_seconds=`, `max_attempts=`).
     """
-    settings = AlertSettings()
-    return SlackNotifier(settings.slack_webhook_url, ui_base_url=settings.dagster_ui_url, **overrides)
+    if settings is None:
+        from customer_master.settings import load_settings  # the tree imports this package
+
+        settings = load_settings().alerts
+    options: dict[str, Any] = {"deadline_seconds": settings.slack_deadline_seconds, **overrides}
+    return SlackNotifier(settings.slack_webhook_url, ui_base_url=settings.dagster_ui_url, **options)

@@ -2,16 +2,19 @@
 
 Monday ingestion → dbt (staging, marts, snapshots) → the delivery plan for that day → the schedule
 models (delivery_schedules, capacity_planning, schedule_history, delivery_performance), with every
-asset check. The schedule targets the newest partition, the day it runs on (`end_offset=1`);
-backfills of earlier days run the same job for a range of partitions (the plan of a past day is
-made from the snapshots as of that day, and replaces that day's plan).
+asset check → the analysts' read-only copy of the DuckDB warehouse (defs/warehouse). The schedule
+targets the newest partition, the day it runs on (`end_offset=1`); backfills of earlier days run the
+same job for a range of partitions (the plan of a past day is made from the snapshots as of that
+day, and replaces that day's plan).
 """
 
 import dagster as dg
 
-from customer_master.defs.dbt.assets import customer_master_dbt, schedule_models_dbt
+# The module, not its assets: a defs module holding an asset by name would define it twice.
+from customer_master.defs.dbt import assets as dbt_assets
 from customer_master.defs.monday.assets import MONDAY_GROUP
 from customer_master.defs.scheduling.assets import SCHEDULING_GROUP
+from customer_master.defs.warehouse.assets import ANALYST_GROUP
 
 NIGHTLY_HOUR = 2
 NIGHTLY_SCHEDULE_NAME = "nightly_pipeline_schedule"
@@ -20,12 +23,14 @@ daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
     selection=(
         dg.AssetSelection.groups(MONDAY_GROUP)
-        | dg.AssetSelection.assets(customer_master_dbt)
+        | dg.AssetSelection.assets(dbt_assets.customer_master_dbt)
         | dg.AssetSelection.groups(SCHEDULING_GROUP)
-        | dg.AssetSelection.assets(schedule_models_dbt)
+        | dg.AssetSelection.assets(dbt_assets.schedule_models_dbt)
+        | dg.AssetSelection.groups(ANALYST_GROUP)
     ),
     description=(
-        "Every Monday board, dbt build, the day's delivery plan, then the schedule models (checks included)."
+        "Every Monday board, dbt build, the day's delivery plan, then the schedule models (checks included), "
+        "then the analysts' copy of the warehouse."
     ),
 )
 

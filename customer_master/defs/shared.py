@@ -7,6 +7,7 @@ partition (`end_offset=1` makes today's partition available instead of stopping 
 
 import dagster as dg
 
+from customer_master.monitoring.formats import as_pct, percent
 from customer_master.settings import get_settings
 from customer_master.thresholds import Verdict
 
@@ -20,18 +21,33 @@ daily_partitions = dg.DailyPartitionsDefinition(
     end_offset=1,
 )
 
+# One backfill policy for every asset of `daily_partitions`, one day per run: assets with different
+# policies never share a run (a backfill splits them apart), Dagster warns about the mix on every load
+# and the UI's launch dialog falls back to "varying backfill policies". One day per run because the
+# board pulls and the day's plan are per sync date; a backfill of N days is N runs of the whole job.
+DAILY_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
+
 # The day's delivery plan (defs/scheduling); dbt's `planning` source tables translate to it.
 DELIVERY_PLAN_KEY = dg.AssetKey("delivery_plan")
 
 
-def verdict_check_result(name: str, verdict: Verdict, asset: dg.AssetKey) -> dg.AssetCheckResult:
-    """An asset check result whose metadata shows the measured value next to its threshold."""
+def verdict_check_result(
+    name: str, verdict: Verdict, asset: dg.AssetKey, *, rate: bool = False
+) -> dg.AssetCheckResult:
+    """An asset check result whose metadata shows the measured value next to its threshold.
+
+    A `rate` (a fraction) also gets `value_pct`/`threshold_pct` and a text `value_percent` ("0.16 %",
+    as the CLI prints it); `value`/`threshold` stay fractions for the sensors that read them."""
     severity = dg.AssetCheckSeverity.ERROR if verdict.severity == "error" else dg.AssetCheckSeverity.WARN
     metadata: dict[str, object] = {
         "value": dg.MetadataValue.float(float(verdict.value)),
         "threshold": dg.MetadataValue.float(float(verdict.threshold)),
         "summary": verdict.description,
     }
+    if rate:
+        metadata["value_percent"] = dg.MetadataValue.text(percent(verdict.value))
+        metadata["value_pct"] = dg.MetadataValue.float(as_pct(verdict.value))
+        metadata["threshold_pct"] = dg.MetadataValue.float(as_pct(verdict.threshold))
     if verdict.details:
         metadata["details"] = dg.MetadataValue.json(verdict.details)
     return dg.AssetCheckResult(

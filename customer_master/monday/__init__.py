@@ -10,7 +10,7 @@ Public API:
 """
 
 from customer_master.monday.client import DEFAULT_API_URL, DEFAULT_API_VERSION, MondayClient
-from customer_master.monday.columns import SUPPORTED_TYPES, parse_column_value, parse_items
+from customer_master.monday.columns import SUPPORTED_TYPES, parse_items
 from customer_master.monday.errors import (
     CursorExpiredError,
     MondayAuthError,
@@ -72,7 +72,6 @@ __all__ = [
     "decide_state_changes",
     "incremental_since",
     "pacing_delay",
-    "parse_column_value",
     "parse_items",
     "parse_retry_after",
     "reconcile",

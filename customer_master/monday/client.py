@@ -16,7 +16,10 @@ What it guarantees:
 - the `API-Version` Monday actually served is read from every response (`stats.api_version_served`)
   and a version other than the pinned one is logged as a warning, once per client;
 - `errors[]` is inspected on every HTTP 200, in both the current and the legacy flat shape;
-- the token never appears in a log line, an exception message or a repr.
+- the token never appears in a log line, an exception message or a repr: it is stripped of
+  surrounding whitespace, a token with an interior control character (a pasted line break) is
+  refused at construction naming `token_env_var`, and every representation of it is redacted;
+- a request that can never be sent (httpx `LocalProtocolError`, a bad URL) is not retried.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 import httpx
 import orjson
 
+from customer_master.common import truncate
 from customer_master.monday import extract
 from customer_master.monday.errors import (
     ErrorInfo,
@@ -51,8 +55,14 @@ from customer_master.monday.errors import (
 from customer_master.monday.models import Board, ExtractStats, ItemPage, ItemState
 from customer_master.monday.pacing import ComplexityPacer, ComplexitySnapshot
 from customer_master.monday.queries import MAX_PAGE_LIMIT, with_complexity
-from customer_master.monday.retry import parse_retry_after, retry_delay
 from customer_master.monday.versions import check_api_version, served_version_warning
+from customer_master.redaction import clean_secret, install_log_redaction
+from customer_master.retry import (
+    out_of_retries,
+    parse_retry_after,
+    retry_delay,
+    transport_error_is_transient,
+)
 
 log = logging.getLogger("customer_master.monday")
 
@@ -87,9 +97,13 @@ class MondayClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        token_env_var: str = "MONDAY_API_TOKEN",
     ) -> None:
+        # Redact the token as given (with its stray newline, if any) before anything can fail.
+        self._redact = Redactor(token)
+        token = clean_secret(token, token_env_var)  # SecretValueError names the variable, not the value
         if not token:
-            raise ValueError("a Monday API token is required")
+            raise ValueError(f"a Monday API token is required ({token_env_var} is not set)")
         check_api_version(api_version)
         if retry_budget_seconds <= 0:
             raise ValueError("retry_budget_seconds must be positive")
@@ -103,7 +117,7 @@ class MondayClient:
             raise ValueError("timeout must be positive")
         if max_cursor_restarts < 0:
             raise ValueError("max_cursor_restarts must not be negative")
-        self._redact = Redactor(token)
+        install_log_redaction(self._redact)
         self.api_url = api_url
         self.api_version = api_version
         self.timeout = timeout
@@ -229,9 +243,12 @@ class MondayClient:
                 waited += delay
 
     def _out_of_retries(self, attempts: int, seconds_at_next_attempt: float) -> bool:
-        if self.max_attempts is not None and attempts >= self.max_attempts:
-            return True
-        return seconds_at_next_attempt > self.retry_budget_seconds
+        return out_of_retries(
+            attempts,
+            seconds_at_next_attempt,
+            budget_seconds=self.retry_budget_seconds,
+            max_attempts=self.max_attempts,
+        )
 
     def _note_served_version(self, served: str | None) -> None:
         """Record the version Monday answered with; warn once if it is not the pinned one."""
@@ -295,11 +312,20 @@ class MondayClient:
         except httpx.UnsupportedProtocol as exc:
             failure = MondayError(f"bad API URL: {self._redact(exc)}", board_id=board_id, purpose=purpose)
         except httpx.TransportError as exc:
-            failure = MondayTransportError(
-                f"{type(exc).__name__}: {self._redact(exc) or 'connection failed'}",
-                board_id=board_id,
-                purpose=purpose,
-            )
+            if not transport_error_is_transient(exc):
+                # The request itself cannot be formed (e.g. an illegal header value): retrying
+                # cannot help. The text is redacted: h11 quotes the offending value as bytes.
+                failure = MondayError(
+                    f"request could not be sent: {type(exc).__name__}: {self._redact(exc)}",
+                    board_id=board_id,
+                    purpose=purpose,
+                )
+            else:
+                failure = MondayTransportError(
+                    f"{type(exc).__name__}: {self._redact(exc) or 'connection failed'}",
+                    board_id=board_id,
+                    purpose=purpose,
+                )
         if failure is not None:
             raise failure
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -455,10 +481,7 @@ class MondayClient:
             text = response.text
         except Exception:  # undecodable bytes: describe rather than fail
             return f"<{len(response.content)} bytes>"
-        text = " ".join(text.split())
-        if len(text) > _BODY_PREVIEW:
-            text = text[: _BODY_PREVIEW - 1] + "…"
-        return self._redact(text) or "<empty body>"
+        return self._redact(truncate(" ".join(text.split()), _BODY_PREVIEW)) or "<empty body>"
 
     # -- extraction (see extract.py) -----------------------------------------------------------
 

@@ -46,11 +46,12 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from customer_master.common import truncate
 from customer_master.monday.models import (
     COLUMN_VALUE_FIELDS,
     ITEM_FIELDS,
@@ -60,9 +61,6 @@ from customer_master.monday.models import (
 
 __all__ = [
     "SUPPORTED_TYPES",
-    "ParsedValue",
-    "looks_like_email",
-    "parse_column_value",
     "parse_items",
     "parse_timestamp",
 ]
@@ -82,28 +80,13 @@ class ParseError(ValueError):
     """A value that cannot be parsed structurally; the message is the quarantine reason."""
 
 
-class ParsedValue(NamedTuple):
-    value_string: str | None
-    value_number: float | None
-    value_date: dt.date | None
-    value_date_to: dt.date | None
-    value_bool: bool | None
-    value_ids: str | None
-    value_extra: str | None
-    error: str | None = None
-
-
-def looks_like_email(address: str) -> bool:
-    return bool(_EMAIL.match(address))
-
-
 def _json(obj: Any) -> str:
     return _dumps(obj).decode()
 
 
 def _preview(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return truncate(text, limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -674,34 +657,6 @@ _HANDLERS: dict[str, Callable[[Mapping[str, Any], Any], Typed]] = {
     "hour": _hour,
 }
 SUPPORTED_TYPES: frozenset[str] = frozenset(_HANDLERS)
-
-
-def _decode(raw: Any) -> tuple[str | None, Any]:
-    """(value_json verbatim, decoded value). Monday sends `value` as a JSON string; a server that
-    already decoded it gets re-encoded so `value_json` is always a JSON string."""
-    if raw is None:
-        return None, None
-    if type(raw) is str:
-        return raw, _loads(raw)
-    return _json(raw), raw
-
-
-def parse_column_value(cv: Mapping[str, Any]) -> ParsedValue:
-    """Parse one raw column value (as the items query returns it) into its typed projections."""
-    ctype = cv.get("type")
-    try:
-        _, v = _decode(cv.get("value"))
-    except orjson.JSONDecodeError as exc:
-        if ctype in _HANDLERS:
-            return ParsedValue(*EMPTY, error=f"value is not valid JSON ({exc})")
-        return ParsedValue(*EMPTY)
-    handler = _HANDLERS.get(ctype)  # type: ignore[arg-type]
-    if handler is None:
-        return ParsedValue(*EMPTY)
-    try:
-        return ParsedValue(*handler(cv, v))
-    except ParseError as exc:
-        return ParsedValue(*EMPTY, error=str(exc))
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-REDACTED = "***"
+from customer_master.redaction import REDACTED, Redactor  # noqa: F401 - re-exported for the client
 
 
 class MondayError(Exception):
@@ -132,22 +132,8 @@ class MondayTimeoutError(MondayTransportError):
 
 
 # --------------------------------------------------------------------------------------------
-# Redaction
-
-
-class Redactor:
-    """Removes secrets (the API token) from any text before it reaches a message or a log line."""
-
-    def __init__(self, *secrets: str | None) -> None:
-        # Only redact strings long enough that replacing them cannot mangle ordinary text.
-        self._secrets = tuple(sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True))
-
-    def __call__(self, text: object) -> str:
-        out = str(text)
-        for secret in self._secrets:
-            if secret in out:
-                out = out.replace(secret, REDACTED)
-        return out
+# Redaction: the shared `Redactor` (customer_master/redaction.py) scrubs the token in every
+# representation a library may print (raw, repr, bytes repr, JSON-escaped, URL-encoded).
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,13 +7,37 @@ an error or an issue is decided here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from customer_master.common import truncate
 
 RunStatus = Literal["success", "failure", "canceled"]
 SOURCE_ASSET_PREFIXES: tuple[str, ...] = ("monday/",)
 """Assets whose `dagster/row_count` are records pulled from a source (the run's records processed)."""
 PLAN_ASSET = "delivery_plan"
+# Dagster's names for the jobs it builds on the fly: "Materialize" in the UI and `dagster asset
+# materialize` (IMPLICIT_ASSET_JOB_NAME), asset selections of sensors and schedules
+# (ANONYMOUS_ASSET_JOB_PREFIX), `dg.materialize` (EPHEMERAL_JOB_NAME). Not imported from dagster
+# (this room never imports it): tests/e2e/test_monitoring_sensors.py checks they still match.
+ADHOC_JOB_PREFIXES: tuple[str, ...] = ("__ASSET_JOB", "__anonymous_asset_job", "__ephemeral_asset_job__")
+# ops_pipeline_runs.job_name is an id column: NVARCHAR(128) on SQL Server.
+MAX_RUN_LABEL_CHARS = 128
+
+
+def run_label(job_name: str, asset_selection: Sequence[str] = ()) -> str:
+    """What people call a run: the job's name, or for an ad-hoc asset run (which Dagster names
+    `__ASSET_JOB`) the assets it materialized, e.g. "materialize: monday/customers, +3 more"."""
+    if not job_name.startswith(ADHOC_JOB_PREFIXES):
+        return job_name
+    assets = sorted(set(asset_selection))
+    if not assets:
+        return "materialize: ad-hoc selection"
+    more = f", +{len(assets) - 1} more" if len(assets) > 1 else ""
+    room = MAX_RUN_LABEL_CHARS - len("materialize: ") - len(more)
+    first = truncate(assets[0], room)
+    return f"materialize: {first}{more}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +49,21 @@ class CheckOutcome:
     summary: str
     value: float | None = None
     threshold: float | None = None
+    partition: str | None = None  # of the evaluation, for checks on partitioned assets
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.asset, self.check, self.partition)
+
+
+def latest_outcomes(checks: Sequence[CheckOutcome]) -> list[CheckOutcome]:
+    """One outcome per check (and partition): the last evaluation wins. A check evaluated twice in
+    a run (a retried step, a re-run dbt test) is one check, counted and listed once."""
+    latest: dict[tuple[str, str, str | None], CheckOutcome] = {}
+    for outcome in checks:
+        latest.pop(outcome.key, None)  # re-insert so the order is that of the last evaluations
+        latest[outcome.key] = outcome
+    return list(latest.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +117,8 @@ class RunFacts:
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
-        return [c for c in self.checks if not c.passed]
+        """Checks whose latest evaluation in the run failed."""
+        return [c for c in latest_outcomes(self.checks) if not c.passed]
 
     def issues(self) -> list[str]:
         """Human-readable problems of the run, most serious first."""

@@ -1,4 +1,9 @@
-"""The raw-landing interface that DuckDB (default) and SQL Server (production) both implement.
+"""The one warehouse interface: what every caller may use, implemented by DuckDB (default) and
+SQL Server (production) through `loader.SqlWarehouse`.
+
+Callers (the Dagster defs, `landing`, `planning`, `plans`, `marts`, `mapping`, `run_reports`, the
+demo) type against `Warehouse` and use nothing else: no private method, no engine-only method. SQL
+for `session()` comes from `statements` (or a statement set built over it), so it runs on both.
 
 A board load streams pages into staging tables, validates them, then swaps them into the
 production tables in one transaction. Until `commit()` returns, production is untouched; if the
@@ -15,10 +20,17 @@ cleared by the next load of that board.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
 
 from customer_master.monday.models import Board, ExtractMode, ExtractStats, ItemPage, ItemStateChange
+from customer_master.warehouse.sql import Statements
+from customer_master.warehouse.tables import TableSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +82,30 @@ class RunLogEntry:
     board_id: str | None = None  # the Monday board the asset pulled
 
 
+@dataclass(frozen=True, slots=True)
+class AnalystCopy:
+    """A read-only copy of the warehouse published for analysts (DuckDB; see `analyst.py`)."""
+
+    path: Path
+    tables: int
+    bytes: int
+    seconds: float
+
+
 class LoadValidationError(Exception):
     """Staging failed validation; production tables were not touched."""
+
+
+class Session(Protocol):
+    """One open connection. `execute` returns the affected row count (-1 when unknown)."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+
+    def bulk_insert(self, ref: str, spec: TableSpec, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class BoardLoad(Protocol):
@@ -91,7 +125,21 @@ class BoardLoad(Protocol):
 
 
 class Warehouse(Protocol):
-    """Raw landing for Monday boards plus the ops tables (quarantine, run log)."""
+    """Raw landing for Monday boards, the ops tables (quarantine, run log), and sessions for the
+    statement sets of plans, marts, run reports and the board mapping."""
+
+    @property
+    def statements(self) -> Statements:
+        """This engine's statements and table locations (schemas, raw/ops/mart refs)."""
+        ...
+
+    def session(self) -> AbstractContextManager[Session]:
+        """A short-lived connection (closed on exit); the first one makes sure the tables exist."""
+        ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one statement built from `statements` (reporting)."""
+        ...
 
     def ensure_schema(self) -> None: ...
 
@@ -109,3 +157,16 @@ class Warehouse(Protocol):
     def record_run(self, entry: RunLogEntry) -> None: ...
 
     def table_counts(self) -> dict[str, int]: ...
+
+    def table_rows(self, table: str) -> list[tuple]:
+        """All rows of a production table, in spec column order, sorted."""
+        ...
+
+    def staging_tables(self) -> list[str]:
+        """Staging tables left in the staging schema (loads running, or killed)."""
+        ...
+
+    def publish_for_analysts(self) -> AnalystCopy | None:
+        """Give analysts a consistent copy they can hold open without blocking the pipeline; None
+        where they can query the warehouse itself (SQL Server serves readers concurrently)."""
+        ...

@@ -5,6 +5,10 @@ per operation (or per board load) and closed right after; the Dagster `warehouse
 writers in line. Pages are appended as Arrow tables to the load connection's TEMP tables
 `temp.main.<table>__b<board>` (`INSERT INTO ... SELECT * FROM <arrow>`): staging is never written to
 the file's log, so the only commit that costs is the swap's, and a killed load leaves nothing behind.
+
+Analysts never open this file: `publish_for_analysts` copies it to `analyst_path` after each
+successful pipeline run (see `analyst.py`), and a lock held for longer than `lock_timeout_seconds`
+fails with `WarehouseLockedError`, which names the file, the holder and that copy.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from customer_master.warehouse.loader import SqlWarehouse, utcnow
+from customer_master.common import utcnow
+from customer_master.warehouse.analyst import (
+    WarehouseLockedError,
+    analyst_copy_path,
+    is_lock_error,
+    locked_message,
+    publish_copy,
+)
+from customer_master.warehouse.base import AnalystCopy
+from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TableSpec
 from customer_master.warehouse.validation import LoadRules
@@ -75,6 +88,7 @@ class DuckDBWarehouse(SqlWarehouse):
         background_staging: bool = True,
         config: dict[str, str] | None = None,
         lock_timeout_seconds: float = 30.0,
+        analyst_path: str | Path | None = None,
     ) -> None:
         super().__init__(
             Statements("duckdb", raw_schema="main", ops_schema="main", staging_schema="staging"),
@@ -89,12 +103,15 @@ class DuckDBWarehouse(SqlWarehouse):
         self.path = Path(path)
         self.config = dict(config or {})
         self.lock_timeout_seconds = lock_timeout_seconds
+        # Where analysts read (default `<warehouse dir>/analyst/customer_master.duckdb`).
+        self.analyst_path = Path(analyst_path) if analyst_path else analyst_copy_path(self.path)
 
     def __repr__(self) -> str:
         return f"DuckDBWarehouse({str(self.path)!r})"
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A new connection; waits up to `lock_timeout_seconds` while another process holds the file."""
+        """A new connection; waits up to `lock_timeout_seconds` while another process holds the
+        file, then raises `WarehouseLockedError` (the file, its holder, the analysts' copy)."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -103,8 +120,13 @@ class DuckDBWarehouse(SqlWarehouse):
             try:
                 return duckdb.connect(str(self.path), read_only=read_only, config=self.config)
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if not is_lock_error(exc):
                     raise
+                if time.monotonic() >= deadline:
+                    message = locked_message(
+                        self.path, self.lock_timeout_seconds, str(exc), self.analyst_path
+                    )
+                    raise WarehouseLockedError(message) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
@@ -114,6 +136,10 @@ class DuckDBWarehouse(SqlWarehouse):
         # lets bulk inserts run in parallel.
         con.execute("SET preserve_insertion_order = false")
         return DuckDBSession(con)
+
+    def publish_for_analysts(self) -> AnalystCopy:
+        """Copy the warehouse to `analyst_path`, atomically (see `analyst.publish_copy`)."""
+        return publish_copy(self.connect, self.analyst_path)
 
     @contextmanager
     def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:

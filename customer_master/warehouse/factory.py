@@ -17,14 +17,20 @@ def open_warehouse(
     sqlserver_marts_schema: str = "dbo",
     max_error_rate: float = 0.05,
     max_delete_fraction: float | None = None,
+    analyst_path: str | Path | None = None,
 ) -> Warehouse:
+    """`analyst_path`: where the DuckDB warehouse publishes the analysts' copy (default
+    `<warehouse dir>/analyst/customer_master.duckdb`); SQL Server has no copy."""
     if kind == "duckdb":
         if not duckdb_path:
             raise ValueError("the DuckDB warehouse needs a file path (CM_DUCKDB_PATH)")
         from customer_master.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(
-            duckdb_path, max_error_rate=max_error_rate, max_delete_fraction=max_delete_fraction
+            duckdb_path,
+            max_error_rate=max_error_rate,
+            max_delete_fraction=max_delete_fraction,
+            analyst_path=analyst_path,
         )
     if kind == "sqlserver":
         if not sqlserver_dsn:

@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from customer_master.common import truncate, utcnow
 from customer_master.monday import MondayClient, incremental_since, reconcile
 from customer_master.monday.models import ExtractMode
 from customer_master.monday.prefetch import prefetched
@@ -201,7 +202,7 @@ def _run_entry(
         asset=run.asset,
         partition_key=run.partition_key,
         started_at=run.started_at,
-        ended_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ended_at=utcnow(),
         status=status,
         records=records,
         errors=errors,
@@ -214,4 +215,4 @@ def _run_entry(
 
 def _short(exc: BaseException, limit: int = 500) -> str:
     text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return truncate(text, limit)

@@ -23,11 +23,12 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Protocol
+from contextlib import ExitStack, contextmanager
+from typing import Any
 
 import pyarrow as pa
 
+from customer_master.common import utcnow
 from customer_master.monday.models import (
     Board,
     ExtractMode,
@@ -44,7 +45,8 @@ from customer_master.warehouse.arrow import (
     to_utc_naive,
     values_table,
 )
-from customer_master.warehouse.base import LoadResult, RunInfo, RunLogEntry, SyncState
+from customer_master.warehouse.base import AnalystCopy, LoadResult, RunInfo, RunLogEntry, Session, SyncState
+from customer_master.warehouse.keys import fit_quarantine, split_overlong_columns, split_overlong_keys
 from customer_master.warehouse.sql import BEGIN, COMMIT, Statements
 from customer_master.warehouse.tables import (
     ACTIVE,
@@ -67,21 +69,7 @@ from customer_master.warehouse.validation import LoadRules, StagingCounts, error
 COLUMNS_SCHEMA = arrow_schema(RAW_COLUMNS)
 
 
-def utcnow() -> dt.datetime:
-    """Naive UTC, the warehouse's timestamp convention."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-class Session(Protocol):
-    """One open connection. `execute` returns the affected row count (-1 when unknown)."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
-
-    def bulk_insert(self, ref: str, spec: TableSpec, table: pa.Table) -> None: ...
-
-    def close(self) -> None: ...
+__all__ = ["Session", "SqlWarehouse", "StagedBoardLoad", "transaction"]
 
 
 @contextmanager
@@ -103,7 +91,8 @@ def _sort_key(row: tuple) -> tuple:
 
 
 class SqlWarehouse(ABC):
-    """`Warehouse` over a `Session`; subclasses only say how to open one."""
+    """`Warehouse` over a `Session`; subclasses say how to open one (`_open_session`, their only
+    hook) and, for DuckDB, how to publish the analysts' copy."""
 
     def __init__(
         self,
@@ -173,9 +162,9 @@ class SqlWarehouse(ABC):
                     raise
         for ddl in st.create_production_tables():
             s.execute(ddl)
-        live: dict[str, set[str]] = {}
-        for _schema, table, column in s.query(st.existing_columns(), st.existing_columns_params()):
-            live.setdefault(str(table).lower(), set()).add(str(column).lower())
+        live: dict[str, dict[str, int | None]] = {}
+        for _schema, table, column, length in s.query(st.existing_columns(), st.existing_columns_params()):
+            live.setdefault(str(table).lower(), {})[str(column).lower()] = length
         for spec in PRODUCTION_TABLES:
             have = live.get(spec.name.lower())
             if have is None:
@@ -183,6 +172,8 @@ class SqlWarehouse(ABC):
             for col in spec.columns:
                 if col.name.lower() not in have:
                     s.execute(st.add_column(spec, col))
+                elif st.needs_widening(col, have[col.name.lower()]):
+                    s.execute(st.widen_column(spec, col))
 
     # --- loads ----------------------------------------------------------------------------------
     def begin_board_load(
@@ -235,6 +226,15 @@ class SqlWarehouse(ABC):
         ]
         with self.session() as s:
             s.execute(self.statements.insert_run_log(), params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one statement (build it from `self.statements` so it runs on both engines)."""
+        with self.session() as s:
+            return s.query(sql, params)
+
+    def publish_for_analysts(self) -> AnalystCopy | None:
+        """Nothing to publish by default: a server engine serves analysts next to the pipeline."""
+        return None
 
     def table_counts(self) -> dict[str, int]:
         with self.session() as s:
@@ -289,6 +289,7 @@ class StagedBoardLoad:
         self.force = force
         self._st = warehouse.statements
         self._session: Session | None = None
+        self._closer = ExitStack()  # closes the load's session (`warehouse.session()`)
         self._status = "new"  # new -> open -> committed | discarded
         self._changes: list[ItemStateChange] = []
         self._buffer: dict[str, list[pa.Table]] = {spec.name: [] for spec in _STAGED_PAGE_SPECS}
@@ -309,22 +310,22 @@ class StagedBoardLoad:
     def _open(self) -> None:
         if self._status != "new":
             return
-        s = self.warehouse._open_session()
+        # The load holds one session from here to commit or discard (DuckDB's TEMP staging lives
+        # in it); `warehouse.session()` also makes sure the production tables exist.
+        s = self._closer.enter_context(self.warehouse.session())
         try:
-            if not self.warehouse._ensured:
-                self.warehouse._ensure(s)
             # One transaction for the staging DDL: one commit (one log flush) instead of one each.
             with transaction(s, self._st.rollback):
                 for sql in self._st.begin_load(self.board.id):
                     s.execute(sql)
         except BaseException:
-            s.close()
+            self._closer.close()
             raise
         self._session = s
         self._status = "open"
         self._t0 = time.perf_counter()
 
-    def _open_session(self) -> Session:
+    def _live_session(self) -> Session:
         if self._status == "new":
             self._open()
         if self._status != "open" or self._session is None:
@@ -358,7 +359,7 @@ class StagedBoardLoad:
             if not quiet:
                 raise
         finally:
-            s.close()
+            self._closer.close()
 
     def _ref(self, spec: TableSpec) -> str:
         return self._st.staging_ref(spec, self.board.id)
@@ -366,24 +367,25 @@ class StagedBoardLoad:
     # --- staging --------------------------------------------------------------------------------
     def add_page(self, page: ItemPage) -> None:
         """Convert the page to Arrow and buffer it; full buffers go to staging in the background."""
-        self._open_session()
+        self._live_session()
         if str(page.board_id) != self.board.id:
             raise ValueError(f"page of board {page.board_id} added to the load of board {self.board.id}")
-        items = items_table(page)
-        values = values_table(page)
+        # An id too long for an id column is quarantined here, on every engine (keys.py).
+        items, values, too_long = split_overlong_keys(self.board.id, items_table(page), values_table(page))
+        quarantine = fit_quarantine([*page.quarantine, *too_long])
         if items.num_rows:
             self._buffer[STAGING_ITEMS.name].append(items)
         if values.num_rows:
             self._buffer[STAGING_VALUES.name].append(values)
-        if page.quarantine:
-            self._buffer[STAGING_QUARANTINE.name].append(quarantine_table(page.quarantine))
-        self._buffered_rows += items.num_rows + values.num_rows + len(page.quarantine)
+        if quarantine:
+            self._buffer[STAGING_QUARANTINE.name].append(quarantine_table(quarantine))
+        self._buffered_rows += items.num_rows + values.num_rows + len(quarantine)
         if self._buffered_rows >= self.warehouse.stage_batch_rows:
             self._flush(background=self.warehouse.background_staging)
 
     def _flush(self, *, background: bool) -> None:
         """Hand the buffer to the writer (after the previous batch is written); or write it now."""
-        s = self._open_session()
+        s = self._live_session()
         previous = self._pending
         if previous is not None:
             self._pending = None
@@ -411,7 +413,7 @@ class StagedBoardLoad:
     def staged_rows(self) -> dict[str, int]:
         """Rows this load has written to staging so far, per staging table (buffered pages not yet
         written are not counted). Only the load's own connection can see DuckDB's TEMP staging."""
-        s = self._open_session()
+        s = self._live_session()
         if self._pending is not None:  # the connection is the writer's until its batch is in
             self._pending.result()
             self._pending = None
@@ -421,7 +423,7 @@ class StagedBoardLoad:
         }
 
     def set_state_changes(self, changes: list[ItemStateChange]) -> None:
-        self._open_session()
+        self._live_session()
         self._changes = list(changes)
 
     # The board as re-read after the pull (`set_board`); None: the board the load began with.
@@ -430,15 +432,18 @@ class StagedBoardLoad:
     def set_board(self, board: Board) -> None:
         """The board's metadata as re-read after the items were pulled: the run's columns snapshot
         and `raw_monday_boards` row come from it, so a column added during the pull is in them."""
-        self._open_session()
+        self._live_session()
         if str(board.id) != self.board.id:
             raise ValueError(f"board {board.id} handed to the load of board {self.board.id}")
         self._board_after_pull = board
 
     # --- validate + swap ------------------------------------------------------------------------
     def commit(self, stats: ExtractStats) -> LoadResult:
-        s = self._open_session()
+        s = self._live_session()
         try:
+            _columns, too_long = self._snapshot_columns()
+            if too_long:
+                self._buffer[STAGING_QUARANTINE.name].append(quarantine_table(fit_quarantine(too_long)))
             self._flush(background=False)
             error = self._stop_writer()
             if error is not None:
@@ -458,7 +463,7 @@ class StagedBoardLoad:
             raise
         self._status = "committed"
         self._session = None
-        s.close()
+        self._closer.close()
         return LoadResult(
             board_id=self.board.id,
             mode=self.mode,
@@ -549,7 +554,7 @@ class StagedBoardLoad:
         )
 
         s.execute(st.delete_columns_snapshot(pk), [b, *pk_params])
-        if board.columns:
+        if self._snapshot_columns()[0]:
             s.bulk_insert(st.ref(RAW_COLUMNS), RAW_COLUMNS, self._columns_snapshot(pk, rid, now))
 
         s.execute(st.delete_quarantine(b, pk, full=full), [SOURCE_MONDAY, b, *pk_params])
@@ -575,8 +580,12 @@ class StagedBoardLoad:
         )
         return changed
 
+    def _snapshot_columns(self) -> tuple[list, list]:
+        """The board's columns that fit the snapshot, and quarantine records for the others."""
+        return split_overlong_columns(self.board.id, (self._board_after_pull or self.board).columns)
+
     def _columns_snapshot(self, pk: str | None, rid: str, now: dt.datetime) -> pa.Table:
-        cols = (self._board_after_pull or self.board).columns
+        cols, _too_long = self._snapshot_columns()
         n = len(cols)
         data = {
             "board_id": [self.board.id] * n,

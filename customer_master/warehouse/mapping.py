@@ -22,9 +22,11 @@ from customer_master.board_mapping import (
     resolve_mapping,
     value_labels,
 )
+from customer_master.common import utcnow
 from customer_master.monday.models import Column
 from customer_master.warehouse.arrow import arrow_schema, columnar_table
-from customer_master.warehouse.loader import SqlWarehouse, transaction, utcnow
+from customer_master.warehouse.base import Warehouse
+from customer_master.warehouse.loader import transaction
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
     OPS_BOARD_MAPPING,
@@ -98,7 +100,7 @@ def statement_catalog(st: Statements) -> dict[str, str]:
     return out
 
 
-def latest_board_columns(warehouse: SqlWarehouse) -> tuple[dict[str, list[Column]], dict[str, str]]:
+def latest_board_columns(warehouse: Warehouse) -> tuple[dict[str, list[Column]], dict[str, str]]:
     """(board id -> columns of its newest snapshot, board id -> board name)."""
     with warehouse.session() as s:
         rows = s.query(_latest_columns_sql(warehouse.statements))
@@ -117,7 +119,7 @@ def latest_board_columns(warehouse: SqlWarehouse) -> tuple[dict[str, list[Column
     return columns, {str(k): str(v) for k, v in names.items() if v is not None}
 
 
-def last_pulls(warehouse: SqlWarehouse) -> dict[str, LastPull]:
+def last_pulls(warehouse: Warehouse) -> dict[str, LastPull]:
     """entity -> the latest successful pull of `monday/<entity>` (board id, when)."""
     with warehouse.session() as s:
         rows = s.query(_last_pulls_sql(warehouse.statements))
@@ -196,7 +198,7 @@ def _table(spec: TableSpec, columns: dict[str, list]) -> pa.Table:
     return columnar_table(columns, spec, arrow_schema(spec), spec.name)
 
 
-def write_mapping(warehouse: SqlWarehouse, fields: dict[str, list], values: dict[str, list]) -> None:
+def write_mapping(warehouse: Warehouse, fields: dict[str, list], values: dict[str, list]) -> None:
     """Replace both mapping tables in one transaction."""
     with warehouse.session() as s, transaction(s, warehouse.statements.rollback):
         for spec, columns in ((OPS_BOARD_MAPPING, fields), (OPS_BOARD_MAPPING_VALUES, values)):
@@ -206,9 +208,7 @@ def write_mapping(warehouse: SqlWarehouse, fields: dict[str, list], values: dict
                 s.bulk_insert(warehouse.statements.ref(spec), spec, table)
 
 
-def check_board_mapping(
-    warehouse: SqlWarehouse, mapping: BoardMapping
-) -> tuple[MappingResolution, list[str]]:
+def check_board_mapping(warehouse: Warehouse, mapping: BoardMapping) -> tuple[MappingResolution, list[str]]:
     """(the resolution against the latest pulled columns, every error) without writing anything."""
     columns, names = latest_board_columns(warehouse)
     resolution = resolve_mapping(mapping, columns, names)
@@ -217,7 +217,7 @@ def check_board_mapping(
 
 
 def apply_board_mapping(
-    warehouse: SqlWarehouse, mapping: BoardMapping, *, now: dt.datetime | None = None
+    warehouse: Warehouse, mapping: BoardMapping, *, now: dt.datetime | None = None
 ) -> MappingApplyReport:
     """Check the mapping against the warehouse and write it for dbt; raise (writing nothing) on any error."""
     resolution, errors = check_board_mapping(warehouse, mapping)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from customer_master.warehouse.loader import SqlWarehouse
+from customer_master.warehouse.base import Warehouse
+from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import OPS_BOARD_MAPPING, quote
 
@@ -37,7 +39,7 @@ def mapped_customer_fields_sql(st: Statements) -> str:
     )
 
 
-def customer_quality(warehouse: SqlWarehouse) -> CustomerQuality:
+def customer_quality(warehouse: Warehouse) -> CustomerQuality:
     """Coverage of a field the board mapping does not map (an account without an address column) is
     None: not measurable, so it neither passes nor fails the rule."""
     with warehouse.session() as s:
@@ -64,7 +66,23 @@ def failure_messages_sql(relation: str, limit: int) -> str:
     )
 
 
-def failure_messages(warehouse: SqlWarehouse, relation: str, limit: int = 20) -> list[str]:
+def failure_messages(warehouse: Warehouse, relation: str, limit: int = 20) -> list[str]:
     """What a failed dbt test with a `message` column says, read after dbt has finished."""
     with warehouse.session() as s:
         return [str(r[0]) for r in s.query(failure_messages_sql(relation, limit)) if r[0] is not None]
+
+
+def count_mart_rows_sql(st: Statements, name: str) -> str:
+    return f"SELECT COUNT(*) FROM {st.mart_ref(name)}"
+
+
+def mart_row_counts(warehouse: Warehouse, names: Iterable[str]) -> dict[str, int | None]:
+    """Rows per dbt model or snapshot; None for one dbt has not built yet."""
+    st = warehouse.statements
+    exists_sql = PlanStatements(st).table_exists()
+    out: dict[str, int | None] = {}
+    with warehouse.session() as s:
+        for name in names:
+            built = s.query(exists_sql, [st.marts_schema, name])[0][0]
+            out[name] = int(s.query(count_mart_rows_sql(st, name))[0][0]) if built else None
+    return out

@@ -3,10 +3,10 @@ as of the plan date, run the engine, write the plan. The Dagster asset and the b
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass
 
+from customer_master.common import utcnow
 from customer_master.scheduling import Plan, PlanSettings, plan_deliveries
 from customer_master.scheduling.records import (
     PlanSummary,
@@ -17,7 +17,7 @@ from customer_master.scheduling.records import (
     open_orders,
     summarize,
 )
-from customer_master.warehouse.loader import SqlWarehouse
+from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.plans import read_plan_inputs, write_plan
 
 
@@ -31,7 +31,7 @@ class PlanReport:
     seconds: float  # read + plan + write
 
 
-def plan_day(warehouse: SqlWarehouse, settings: PlanSettings, *, run_id: str) -> PlanReport:
+def plan_day(warehouse: Warehouse, settings: PlanSettings, *, run_id: str) -> PlanReport:
     """Plan `settings.plan_date` from what was known at its end and replace that day's plan."""
     started = time.perf_counter()
     inputs = read_plan_inputs(warehouse, settings.plan_date, settings.horizon_days)
@@ -50,6 +50,6 @@ def plan_day(warehouse: SqlWarehouse, settings: PlanSettings, *, run_id: str) ->
         capacity=capacity_columns(plan),
         run=summary.run_row(settings, engine_seconds),
         run_id=run_id,
-        planned_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        planned_at=utcnow(),
     )
     return PlanReport(plan, summary, len(windows), written, engine_seconds, time.perf_counter() - started)

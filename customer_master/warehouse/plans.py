@@ -24,7 +24,8 @@ from typing import Any
 import pyarrow as pa
 
 from customer_master.warehouse.arrow import arrow_schema, columnar_table
-from customer_master.warehouse.loader import Session, SqlWarehouse, transaction
+from customer_master.warehouse.base import Session, Warehouse
+from customer_master.warehouse.loader import transaction
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
     PLAN_ASSIGNMENTS,
@@ -195,7 +196,7 @@ def _require_tables(s: Session, ps: PlanStatements, names: Sequence[str]) -> Non
         )
 
 
-def read_plan_inputs(warehouse: SqlWarehouse, plan_date: dt.date, horizon_days: int) -> PlanInputRows:
+def read_plan_inputs(warehouse: Warehouse, plan_date: dt.date, horizon_days: int) -> PlanInputRows:
     """Orders and customers as of the end of `plan_date`, capacity for [plan_date, +horizon)."""
     ps = PlanStatements(warehouse.statements)
     cut = _end_of(plan_date)
@@ -227,7 +228,7 @@ def plan_table(
 
 
 def write_plan(
-    warehouse: SqlWarehouse,
+    warehouse: Warehouse,
     plan_date: dt.date,
     *,
     assignments: Mapping[str, list],
@@ -264,7 +265,7 @@ class CapacityViolation:
     scheduled_overtime_units: float
 
 
-def capacity_violations(warehouse: SqlWarehouse, plan_date: dt.date) -> list[CapacityViolation]:
+def capacity_violations(warehouse: Warehouse, plan_date: dt.date) -> list[CapacityViolation]:
     """Resource x days of the written plan where scheduled units exceed regular or overtime capacity
     (or that have no capacity row at all). Empty when the plan respects capacity."""
     ps = PlanStatements(warehouse.statements)
@@ -281,14 +282,14 @@ class PlanIntegrity:
     scheduled_without_slot: int
 
 
-def plan_integrity(warehouse: SqlWarehouse, plan_date: dt.date) -> PlanIntegrity:
+def plan_integrity(warehouse: Warehouse, plan_date: dt.date) -> PlanIntegrity:
     ps = PlanStatements(warehouse.statements)
     with warehouse.session() as s:
         rows, distinct, unexplained, slotless = s.query(ps.plan_integrity(), [plan_date])[0]
     return PlanIntegrity(int(rows), int(distinct), int(unexplained or 0), int(slotless or 0))
 
 
-def overall_schedule_variance(warehouse: SqlWarehouse) -> tuple[float | None, int]:
+def overall_schedule_variance(warehouse: Warehouse) -> tuple[float | None, int]:
     """(share of delivered orders not delivered on their planned day, delivered orders judged)."""
     ps = PlanStatements(warehouse.statements)
     with warehouse.session() as s:
@@ -308,7 +309,7 @@ def retention_cutoff(today: dt.date, years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def purge_plans_before(warehouse: SqlWarehouse, cutoff: dt.date) -> dict[str, int]:
+def purge_plans_before(warehouse: Warehouse, cutoff: dt.date) -> dict[str, int]:
     """Delete every plan row with plan_date < cutoff, in one transaction; rows deleted per table.
 
     `schedule_history` (dbt's incremental model) is purged with the plan tables it is built from, so a

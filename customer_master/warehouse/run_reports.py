@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from customer_master.warehouse.arrow import to_utc_naive
-from customer_master.warehouse.loader import SqlWarehouse, transaction
+from customer_master.warehouse.base import Warehouse
+from customer_master.warehouse.loader import transaction
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import OPS_PIPELINE_RUNS, quote
 
@@ -168,9 +169,7 @@ class RunReportStatements:
         }
 
 
-def record_pipeline_run(
-    warehouse: SqlWarehouse, record: PipelineRunRecord, *, recorded_at: dt.datetime
-) -> bool:
+def record_pipeline_run(warehouse: Warehouse, record: PipelineRunRecord, *, recorded_at: dt.datetime) -> bool:
     """Write `record` as the one row of its run_id, in one transaction (idempotent).
 
     Returns True when an earlier record of the same run was replaced. On any error the transaction
@@ -183,7 +182,7 @@ def record_pipeline_run(
     return replaced > 0
 
 
-def read_pipeline_run(warehouse: SqlWarehouse, run_id: str) -> tuple[PipelineRunRecord, dt.datetime] | None:
+def read_pipeline_run(warehouse: Warehouse, run_id: str) -> tuple[PipelineRunRecord, dt.datetime] | None:
     """The recorded run and when it was recorded, or None."""
     rs = RunReportStatements(warehouse.statements)
     with warehouse.session() as s:

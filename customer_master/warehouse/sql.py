@@ -135,12 +135,13 @@ class Statements:
         return out
 
     def existing_columns(self) -> str:
-        """(schema, table, column) of the live production tables; params: the schema names."""
+        """(schema, table, column, character maximum length) of the live production tables (the
+        length is -1 for NVARCHAR(MAX), NULL where it does not apply); params: the schema names."""
         schemas = sorted({self.raw_schema, self.ops_schema})
         marks = ", ".join("?" for _ in schemas)
         return (
-            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS "
-            f"WHERE TABLE_SCHEMA IN ({marks})"
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, CHARACTER_MAXIMUM_LENGTH "
+            f"FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA IN ({marks})"
         )
 
     def existing_columns_params(self) -> list[str]:
@@ -148,6 +149,22 @@ class Statements:
 
     def add_column(self, spec: TableSpec, col: Col) -> str:
         return render_add_column(spec, self.schema_of(spec), col, self.engine)
+
+    def needs_widening(self, col: Col, live_length: int | None) -> bool:
+        """SQL Server: a column the spec makes NVARCHAR(MAX) that an older table has as NVARCHAR(n)
+        (names were NVARCHAR(1000) once). DuckDB's VARCHAR has no length."""
+        return (
+            self.engine == "tsql"
+            and self.typ(col).endswith("(MAX)")
+            and live_length is not None
+            and int(live_length) != -1
+        )
+
+    def widen_column(self, spec: TableSpec, col: Col) -> str:
+        """T-SQL: `ALTER COLUMN` to the spec's type, nullability kept (never on an index key: only
+        name/text columns are MAX)."""
+        null = "NULL" if col.nullable else "NOT NULL"
+        return f"ALTER TABLE {self.ref(spec)} ALTER COLUMN {quote(col.name)} {self.typ(col)} {null}"
 
     def drop_table(self, ref: str) -> str:
         return f"DROP TABLE IF EXISTS {ref}"
@@ -432,6 +449,8 @@ class Statements:
         for spec in PRODUCTION_TABLES:
             for col in spec.columns:
                 s[f"add_column:{spec.name}.{col.name}"] = self.add_column(spec, col)
+                if self.engine == "tsql" and self.typ(col).endswith("(MAX)"):
+                    s[f"widen_column:{spec.name}.{col.name}"] = self.widen_column(spec, col)
             s[f"count_rows:{spec.name}"] = self.count_rows(spec)
             s[f"select_all:{spec.name}"] = self.select_all(spec)
         for i, sql in enumerate(self.begin_load(board_id)):

@@ -22,7 +22,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from customer_master.warehouse.loader import SqlWarehouse, utcnow
+from customer_master.common import utcnow
+from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TSQL_NVARCHAR_LENGTH, TableSpec
 from customer_master.warehouse.validation import LoadRules

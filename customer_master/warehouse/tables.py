@@ -9,7 +9,7 @@ Logical types and what they become:
 | logical   | DuckDB     | SQL Server      | Arrow            |
 |-----------|------------|-----------------|------------------|
 | id        | VARCHAR    | NVARCHAR(128)   | string           |
-| name      | VARCHAR    | NVARCHAR(1000)  | string           |
+| name      | VARCHAR    | NVARCHAR(MAX)   | string           |
 | text      | VARCHAR    | NVARCHAR(MAX)   | string           |
 | timestamp | TIMESTAMP  | DATETIME2(6)    | timestamp[us]    |
 | date      | DATE       | DATE            | date32           |
@@ -18,6 +18,10 @@ Logical types and what they become:
 | int       | BIGINT     | BIGINT          | int64            |
 
 Timestamps are naive UTC everywhere (DuckDB `TIMESTAMP`, T-SQL `DATETIME2(6)`).
+
+Only ids are bounded: they are the key columns (clustered indexes, joins), and SQL Server cannot
+index NVARCHAR(MAX). Names, titles and text are NVARCHAR(MAX), so a 1 MiB item name lands on both
+engines; an id over 128 characters is quarantined per record on both (`keys.py`).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ _DUCKDB_TYPES: dict[str, str] = {
 }
 _TSQL_TYPES: dict[str, str] = {
     "id": "NVARCHAR(128)",
-    "name": "NVARCHAR(1000)",
+    "name": "NVARCHAR(MAX)",
     "text": "NVARCHAR(MAX)",
     "timestamp": "DATETIME2(6)",
     "date": "DATE",
@@ -54,7 +58,7 @@ _TSQL_TYPES: dict[str, str] = {
     "int": "BIGINT",
 }
 # NVARCHAR length per logical type on SQL Server (0 = MAX); used for pyodbc setinputsizes.
-TSQL_NVARCHAR_LENGTH: dict[str, int] = {"id": 128, "name": 1000, "text": 0}
+TSQL_NVARCHAR_LENGTH: dict[str, int] = {"id": 128, "name": 0, "text": 0}
 
 SOURCE_MONDAY = "monday"
 ACTIVE = "active"

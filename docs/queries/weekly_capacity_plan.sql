@@ -15,7 +15,7 @@ select
         when sum(capacity_units) > 0 then sum(total_scheduled_units) / sum(capacity_units)
         else 0
     end as utilization,
-    sum(case when is_over_95_pct = 1 then 1 else 0 end) as days_over_95_pct,
+    sum(case when is_over_utilization_warn = 1 then 1 else 0 end) as days_over_utilization_warn,
     sum(case when is_maintenance = 1 or is_holiday = 1 then 1 else 0 end) as days_closed,
     max(plan_date) as plan_date
 from capacity_planning

@@ -50,6 +50,10 @@ def _by_name(results: dict[str, dict], prefix: str) -> list[dict]:
     return [r for uid, r in results.items() if uid.split(".")[2].startswith(prefix)]
 
 
+def _by_suffix(results: dict[str, dict], suffix: str) -> list[dict]:
+    return [r for uid, r in results.items() if uid.startswith("test.") and uid.split(".")[2].endswith(suffix)]
+
+
 @pytest.fixture(scope="module")
 def built(_sandbox_server, tmp_path_factory):
     """One ingest + build of the default sandbox workspace, shared by the read-only tests below."""
@@ -72,14 +76,13 @@ def test_every_node_builds_and_every_error_severity_test_passes(built):
 
 def test_the_business_dq_rules_pass_on_the_sandbox(built):
     _, _, _, results = built
-    names_null = _by_name(results, "null_count_below_customer_master_company")
-    coverage = [r for r in _by_name(results, "coverage_above_") if "email" not in r["unique_id"]]
+    # The tests' own names (yml `name:`): `<column>_coverage`, `<entity>_not_empty`, ...
+    names_null = _by_name(results, "company_nulls_below_max")
+    coverage = [r for r in _by_suffix(results, "_coverage") if "email" not in r["unique_id"]]
     assert len(names_null) == 1 and names_null[0]["status"] == "pass"
     assert len(coverage) >= 6
     assert {r["status"] for r in coverage} == {"pass"}
-    guards = _by_name(results, "required_fields_populated") + _by_name(
-        results, "not_empty_when_board_has_items"
-    )
+    guards = _by_suffix(results, "_required_fields_populated") + _by_suffix(results, "_not_empty")
     assert len(guards) == 5 and {r["status"] for r in guards} == {"pass"}
 
 

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 import sqlglot
 
+from customer_master.common import utcnow
 from customer_master.warehouse.base import RunLogEntry
 from customer_master.warehouse.duckdb import DuckDBWarehouse
-from customer_master.warehouse.loader import utcnow
 from customer_master.warehouse.run_reports import PipelineRunRecord, record_pipeline_run
 from tests.integration.dbt_helpers import PROJECT_ROOT, run_dbt, run_results
 

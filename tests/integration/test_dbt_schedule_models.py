@@ -285,7 +285,8 @@ def test_capacity_planning_is_the_latest_plan_with_utilization_flags_and_weeks(p
     rows = _rows(
         planned["db"],
         "select resource, day, weekday, iso_week, week_start, weeks_ahead, total_scheduled_units, "
-        "utilization, is_over_95_pct, is_holiday, plan_date from capacity_planning order by resource, day",
+        "utilization, is_over_utilization_warn, is_holiday, plan_date "
+        "from capacity_planning order by resource, day",
     )
     assert rows == [
         ("Line 1", D3 + 2 * DAY, 4, "2026-W45", dt.date(2026, 11, 2), 0, 96.0, 0.96, True, False, D3),

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from customer_master.definitions import defs
+from customer_master.definitions import defs, with_freshness_policies
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,6 +91,32 @@ def test_freshness_policies_are_on_the_watched_assets():
     for asset in ("monday/orders", "order_master", "delivery_plan", "delivery_schedules"):
         policy = graph.get(dg.AssetKey.from_user_string(asset)).freshness_policy
         assert policy is not None and policy.deadline_cron == "0 4 * * *", asset
+
+
+def test_freshness_policies_are_applied_in_one_place_only():
+    # Domains build their assets without policies; definitions.py maps the rules over all of them.
+    importers = sorted(
+        str(path.relative_to(PROJECT_ROOT))
+        for path in (PROJECT_ROOT / "customer_master").rglob("*.py")
+        if "defs.monitoring.freshness import" in path.read_text(encoding="utf-8")
+    )
+    assert importers == ["customer_master/definitions.py", "customer_master/defs/monitoring/sensors.py"]
+
+
+def test_a_freshness_rule_for_a_missing_asset_fails_the_load():
+    @dg.asset(key=["monday", "orders"])
+    def orders() -> None: ...
+
+    with pytest.raises(ValueError, match="delivery_plan"):
+        with_freshness_policies(dg.Definitions(assets=[orders]))
+
+
+def test_an_asset_imported_by_name_into_two_modules_is_refused():
+    @dg.asset
+    def twice() -> None: ...
+
+    with pytest.raises(ValueError, match="import its module instead"):
+        with_freshness_policies(dg.Definitions(assets=[twice, twice]))
 
 
 def _load_in_a_fresh_process(env: dict[str, str], code: str) -> subprocess.CompletedProcess:

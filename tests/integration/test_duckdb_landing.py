@@ -13,14 +13,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer_master.monday.models import ItemState, ItemStateChange
+from customer_master.monday.models import Column, ExtractStats, ItemState, ItemStateChange
+from customer_master.warehouse.analyst import WarehouseLockedError
 from customer_master.warehouse.base import LoadValidationError, RunLogEntry
 from customer_master.warehouse.duckdb import DuckDBWarehouse
+from customer_master.warehouse.keys import REASON_KEY_TOO_LONG, fits
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.sqlserver import statements as tsql_statements
 
 from .landing_behaviour import BOARD, LandingBehaviour, load, snapshot
-from .landing_helpers import BASE_TIME, make_board, make_page, make_run
+from .landing_helpers import BASE_TIME, COLUMNS, make_board, make_page, make_run, values_per_item
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,6 +106,71 @@ def test_a_connection_waits_while_another_process_holds_the_file(wh):
         assert wh.table_counts()["raw_monday_items"] == 0  # waited for the lock instead of failing
     finally:
         child.wait(timeout=60)
+
+
+HOLDS_READ_ONLY = """
+    import sys, time, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print("reading", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_lock_held_too_long_names_the_file_its_holder_and_the_analysts_copy(wh):
+    wh.ensure_schema()
+    child = _child(HOLDS_READ_ONLY, str(wh.path))  # an analyst with the file open read-only
+    try:
+        assert child.stdout.readline().strip() == "reading", child.stderr.read()
+        wh.lock_timeout_seconds = 0.5
+        with pytest.raises(WarehouseLockedError) as err:
+            wh.table_counts()
+    finally:
+        child.kill()
+        child.wait()
+
+    message = str(err.value)
+    assert f"the DuckDB warehouse {wh.path} is locked by process " in message
+    assert f"(PID {child.pid})" in message  # DuckDB named the holder
+    assert f"query the analysts' copy {wh.analyst_path} instead" in message
+    assert wh.analyst_path == wh.path.parent / "analyst" / "customer_master.duckdb"
+    assert isinstance(err.value.__cause__, duckdb.IOException)
+
+
+# --- ids too long for an id column are quarantined per record, on DuckDB as on SQL Server ---------
+def test_an_overlong_key_is_quarantined_with_its_reason_and_the_rest_of_the_board_lands(wh):
+    long_id = "x" * 5000
+    huge_name = "N" * (1 << 20)  # 1 MiB of free text fits (NVARCHAR(MAX) on SQL Server)
+    board = make_board(BOARD, columns=(*COLUMNS, Column(id=long_id, title="Odd column", type="text")))
+    page = make_page(BOARD, range(40))
+    page.items["name"][0] = huge_name
+    extra = {f: values[-1] for f, values in page.values.items()}
+    extra.update(item_id=page.items["item_id"][1], column_id=long_id, text="kept in quarantine")
+    for f, v in extra.items():
+        page.values[f].append(v)
+
+    for run_id in ("run-1", "run-2"):  # a rerun replaces the quarantine rows: idempotent
+        with wh.begin_board_load(board, mode="full", since=None, run=make_run(run_id)) as ld:
+            ld.add_page(page)
+            ld.set_state_changes([])
+            result = ld.commit(ExtractStats())
+
+        assert result.items_loaded == 40
+        assert result.values_loaded == 40 * values_per_item()
+        assert result.quarantined == 2  # the value, and the column in the snapshot
+        names = {r[1]: r[2] for r in wh.table_rows("raw_monday_items")}
+        assert names[page.items["item_id"][0]] == huge_name
+        assert long_id not in {r[2] for r in wh.table_rows("raw_monday_column_values")}
+        assert sorted(r[1] for r in wh.table_rows("raw_monday_columns")) == sorted(c.id for c in COLUMNS)
+        quarantine = wh.query(
+            'SELECT "item_id", "column_id", "reason", "raw_text" FROM ops_quarantine ORDER BY "item_id"'
+        )
+        assert len(quarantine) == 2
+        value_row, column_row = quarantine
+        assert value_row[0] == page.items["item_id"][1] and value_row[3] == "kept in quarantine"
+        assert column_row[0] is None and column_row[3] == "Odd column"
+        for _item, column_id, reason, _raw in quarantine:
+            assert fits(column_id) and column_id.startswith("x" * 100)
+            assert reason.startswith(f"{REASON_KEY_TOO_LONG}: column_id has 5000 characters")
 
 
 def test_ensure_schema_creates_parent_directories_and_adds_missing_columns(tmp_path):

@@ -1,7 +1,9 @@
 """The Slack notifier over real HTTP against a loopback stand-in for Slack (tests/slack_receiver.py).
 
 Each test posts to a fresh receiver on 127.0.0.1 and asserts what arrived, how often, and what was
-logged; retries use an injected sleep that records its delays instead of waiting.
+logged; retries use an injected sleep that records its delays instead of waiting, except where the
+test is about wall time (deadline tests use real sleeps and assert generous upper bounds: behaviour
+bounds such as "well under 10 s for a 3600 s Retry-After", not benchmarks).
 """
 
 from __future__ import annotations
@@ -112,20 +114,33 @@ def test_server_error_is_retried_with_backoff_then_delivered(slack_receiver, cap
     assert len(slack_receiver.requests) == 3
     assert slack_receiver.payloads[0] == slack_receiver.payloads[2]  # the same message each time
     assert len(sleep.delays) == 2
-    assert 0.25 <= sleep.delays[0] <= 0.5 and 0.5 <= sleep.delays[1] <= 1.0  # exponential, jittered
+    assert 0 <= sleep.delays[0] <= 0.5 and 0 <= sleep.delays[1] <= 1.0  # shared backoff: full jitter
     retries = [r for r in caplog.records if "retrying" in r.getMessage()]
     assert len(retries) == 2 and all(r.levelno == logging.WARNING for r in retries)
     assert "HTTP 500: internal_error" in retries[0].getMessage()
     _assert_no_secret(caplog)
 
 
-def test_rate_limit_honours_retry_after(slack_receiver):
-    slack_receiver.respond(429, body="rate_limited", headers={"Retry-After": "1"})
-    slack_receiver.respond(429, body="rate_limited", headers={"Retry-After": "120"})  # capped
+def test_rate_limit_honours_retry_after_within_the_deadline(slack_receiver):
+    slack_receiver.rate_limit(1)
+    slack_receiver.rate_limit(2)
     sleep = RecordingSleep()
-    result = _notifier(slack_receiver.url, sleep, max_retry_after_seconds=30).send(_alert())
+    result = _notifier(slack_receiver.url, sleep, deadline_seconds=5).send(_alert())
     assert result.delivered and result.attempts == 3
-    assert sleep.delays == [1.0, 30.0]
+    assert sleep.delays == [1.0, 2.0]
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for(slack_receiver, caplog):
+    slack_receiver.rate_limit(1)
+    slack_receiver.rate_limit(120)
+    sleep = RecordingSleep()
+    result = _notifier(slack_receiver.url, sleep, deadline_seconds=5).send(_alert())
+    assert not result.delivered and result.attempts == 2 and result.status_code == 429
+    assert sleep.delays == [1.0]  # 1 + 120 s would end past the 5 s deadline: give up instead
+    assert len(slack_receiver.requests) == 2
+    (final,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "deadline 5 s" in final.getMessage() and "HTTP 429" in final.getMessage()
+    _assert_no_secret(caplog, result.error)
 
 
 def test_rate_limit_with_real_sleep_and_zero_wait(slack_receiver):
@@ -245,3 +260,108 @@ def test_notifier_from_env_without_webhook_is_skipped_with_default_ui(monkeypatc
     assert notifier.send(_alert()).skipped
     monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", "  ")
     assert not notifier_from_env().configured
+
+
+# ------------------------------------------------------------------------------------------
+# Bounded delivery: one deadline per message, real sleeps, real sockets
+
+
+def test_sensor_notifier_under_a_3600_s_retry_after_gives_up_at_once(slack_receiver, monkeypatch, caplog):
+    """The incident: Slack answered 429 with Retry-After 3600 and a sensor tick ran past Dagster's
+    60 s limit. The sensors' own call (notifier_from_env with their timeout and attempts) now gives
+    every alert of a tick up within its deadline, one POST each."""
+    monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", slack_receiver.url)
+    slack_receiver.rate_limit(3600, times=10)
+    notifier = notifier_from_env(logger=logging.getLogger(LOGGER), timeout_seconds=3.0, max_attempts=3)
+    alerts = [run_failure_alert("nightly_job", f"{RUN_ID[:-1]}{i}", None, ["step"], "boom") for i in range(5)]
+    started = time.monotonic()
+    results = [notifier.send(alert) for alert in alerts]
+    assert time.monotonic() - started < 10.0  # five alerts; each would have waited 2 x 30 s before
+    assert [r.delivered for r in results] == [False] * 5
+    assert len(slack_receiver.requests) == 5  # one POST per alert, no repeats
+    _assert_no_secret(caplog, *(r.error for r in results))
+
+
+def test_retries_stop_at_the_deadline_with_real_sleeps(slack_receiver):
+    slack_receiver.respond(500, times=100)
+    notifier = SlackNotifier(
+        slack_receiver.url,
+        max_attempts=100,
+        backoff_seconds=0.2,
+        max_backoff_seconds=0.4,
+        deadline_seconds=1.5,
+    )
+    started = time.monotonic()
+    result = notifier.send(_alert())
+    elapsed = time.monotonic() - started
+    assert not result.delivered and result.status_code == 500
+    assert elapsed < 3.0 and 1 < result.attempts < 100
+
+
+def test_a_trickling_webhook_is_cut_off_at_the_deadline(slack_receiver, caplog):
+    """One byte every 2 s never trips a 3 s per-read timeout; the deadline still ends the send."""
+    slack_receiver.trickle(2.0)
+    notifier = _notifier(slack_receiver.url, timeout_seconds=3.0, deadline_seconds=3.0)
+    started = time.monotonic()
+    result = notifier.send(_alert())
+    elapsed = time.monotonic() - started
+    assert elapsed < 6.0, elapsed  # before: the answer's ~75 bytes took ~150 s
+    assert not result.delivered and result.attempts == 1
+    assert "deadline" in result.error
+    assert len(slack_receiver.requests) == 1  # a request Slack may have acted on is not repeated
+    deadline = time.monotonic() + 10
+    while not slack_receiver.trickle_seconds and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert slack_receiver.trickle_seconds and slack_receiver.trickle_seconds[0] < 10  # connection closed
+    _assert_no_secret(caplog, result.error)
+
+
+def test_a_delivered_alert_is_not_posted_again_by_a_re_run_tick(slack_receiver, caplog):
+    """Sensors build a notifier per tick; a tick re-run after it posted must not post again."""
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    first = _notifier(slack_receiver.url).send(_alert())
+    again = _notifier(slack_receiver.url).send(_alert())
+    assert first.delivered and not first.duplicate
+    assert again.delivered and again.duplicate and again.attempts == 0
+    assert len(slack_receiver.requests) == 1
+    assert any("already delivered" in r.getMessage() for r in caplog.records)
+    other_run = check_failure_alert(
+        "monday/orders", "record_error_rate", "2026-11-01", "critical", "6.1 %", "> 5 %", "again", "run-2"
+    )
+    assert _notifier(slack_receiver.url).send(other_run).delivered
+    assert len(slack_receiver.requests) == 2
+
+
+def test_an_undelivered_alert_is_not_remembered(slack_receiver):
+    slack_receiver.respond(400, body="invalid_payload")
+    assert not _notifier(slack_receiver.url).send(_alert()).delivered
+    assert _notifier(slack_receiver.url).send(_alert()).delivered
+    assert len(slack_receiver.requests) == 2
+
+
+def test_the_deadline_comes_from_the_settings_tree(slack_receiver, monkeypatch):
+    monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", slack_receiver.url)
+    monkeypatch.setenv("CM_SLACK_DEADLINE_SECONDS", "2.5")
+    assert notifier_from_env().deadline_seconds == 2.5
+    assert notifier_from_env(deadline_seconds=1).deadline_seconds == 1
+
+
+def test_a_webhook_url_with_a_trailing_newline_is_stripped_and_delivers(slack_receiver, monkeypatch, caplog):
+    monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", slack_receiver.url + "\r\n")
+    notifier = notifier_from_env(timeout_seconds=2.0)
+    assert notifier.send(_alert()).delivered
+    assert slack_receiver.requests[0].path == WEBHOOK_PATH
+    _assert_no_secret(caplog, repr(notifier))
+
+
+def test_a_webhook_url_with_an_interior_newline_fails_naming_the_variable_only(slack_receiver, monkeypatch):
+    from customer_master.settings import SettingsError
+
+    monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", slack_receiver.url.replace("/B0TEST000/", "/B0TEST000\n/"))
+    with pytest.raises(SettingsError) as failure:
+        notifier_from_env()
+    text = str(failure.value) + repr(failure.value)
+    assert "CM_SLACK_WEBHOOK_URL" in text and "control character" in text
+    assert "services" not in text and TOKEN not in text and "T0TEST000" not in text
+    assert failure.value.__cause__ is None and failure.value.__context__ is None
+    assert slack_receiver.requests == []

@@ -21,14 +21,15 @@ from customer_master.alerts import (
     run_duration_alert,
     run_failure_alert,
 )
+from customer_master.alerts.models import FailedCheck
 from customer_master.alerts.slack import (
     HEADER_MAX_CHARS,
     MAX_DETAIL_LINES,
     SECTION_MAX_CHARS,
     SlackNotifier,
-    parse_retry_after_seconds,
-    scrub,
 )
+from customer_master.redaction import Redactor
+from customer_master.retry import parse_retry_after
 from customer_master.thresholds import AlertThresholds
 from customer_master.warehouse.base import LoadValidationError
 from customer_master.warehouse.validation import LoadRules, StagingCounts, validate_load
@@ -307,33 +308,61 @@ def test_digest_of_a_clean_run_is_info_with_every_figure():
     ]
 
 
-def test_digest_with_failed_checks_is_warn_and_lists_them():
+def test_digest_with_only_warn_checks_failed_is_warn_and_lists_them():
     alert = daily_digest_alert(
         _digest(
-            failed_checks=[("order_backlog", "132 > 100"), ("coverage", "")],
+            failed_checks=[
+                FailedCheck("delivery_plan/capacity_utilization", "warn", "96 % two days running"),
+                FailedCheck("customer_master/coverage", "warn"),
+            ],
             issues=["OMS answered slowly"],
             error_rate=None,
             records=None,
         )
     )
     assert alert.severity == "warn"
-    assert "succeeded with 2 failed checks" in alert.what
+    assert alert.what.endswith("succeeded in 3 min 12 s with 2 warn failed checks.")
     assert alert.details[-3:] == [
-        "Failed check order_backlog: 132 > 100",
-        "Failed check coverage",
+        "Failed check (warn) customer_master/coverage",
+        "Failed check (warn) delivery_plan/capacity_utilization: 96 % two days running",
         "OMS answered slowly",
     ]
     assert not any(d.startswith(("Records", "Record error")) for d in alert.details)
 
 
+def test_a_critical_check_makes_the_digest_critical_and_the_headline_counts_the_list():
+    # Issue 11: "[warn] ... 5 failed checks" over a list of 1 FAIL and 2 WARN. A check evaluated
+    # twice is one check; a failed critical check makes the whole digest critical.
+    backlog = FailedCheck("delivery_plan/unscheduled_backlog", "critical", "132 orders (critical above 100)")
+    nulls = FailedCheck("customer_master/customer_name_nulls", "warn", "60 customers without a name")
+    coverage = FailedCheck("customer_master/field_coverage", "warn", "email 85 %")
+    alert = daily_digest_alert(_digest(failed_checks=[backlog, nulls, coverage, backlog, nulls]))
+
+    assert alert.severity == "critical"
+    assert alert.what.endswith("succeeded in 3 min 12 s with 1 critical and 2 warn failed checks.")
+    listed = [d for d in alert.details if d.startswith("Failed check")]
+    assert listed == [
+        "Failed check (critical) delivery_plan/unscheduled_backlog: 132 orders (critical above 100)",
+        "Failed check (warn) customer_master/customer_name_nulls: 60 customers without a name",
+        "Failed check (warn) customer_master/field_coverage: email 85 %",
+    ]
+    assert render_slack_payload(alert, ui_base_url=UI)["text"].startswith(":red_circle:")
+
+
 def test_digest_of_a_failed_run_is_critical():
-    alert = daily_digest_alert(_digest(status="FAILURE", failed_checks=[("x", "y")]))
+    alert = daily_digest_alert(_digest(status="FAILURE", failed_checks=[FailedCheck("x/y", "warn", "z")]))
     assert alert.severity == "critical"
     assert alert.title.endswith("nightly_job failure")
-    assert (
-        alert.what
-        == "The run of nightly_job for 2026-11-01 did not succeed (status failure) after 3 min 12 s."
+    assert alert.what == (
+        "The run of nightly_job for 2026-11-01 did not succeed (status failure) after 3 min 12 s, "
+        "with 1 warn failed check."
     )
+    assert alert.details[-1] == "Failed check (warn) x/y: z"
+
+
+def test_a_failed_check_needs_a_known_severity():
+    with pytest.raises(ValueError, match="severity"):
+        FailedCheck("x/y", "error")
 
 
 # ------------------------------------------------------------------------------------------
@@ -491,7 +520,7 @@ def test_scrub_replaces_the_url_its_path_and_its_token():
     cleaned = notifier._scrub(message)
     assert "XXXXSECRETXXXX" not in cleaned and "/services/" not in cleaned
     assert cleaned == "ConnectError for url '<webhook>' (POST <webhook>), token <webhook>"
-    assert scrub("nothing to hide", ()) == "nothing to hide"
+    assert Redactor()("nothing to hide") == "nothing to hide"
 
 
 def test_notifier_repr_never_shows_the_url():
@@ -503,7 +532,7 @@ def test_notifier_repr_never_shows_the_url():
     assert not SlackNotifier("   ").configured
 
 
-def test_backoff_grows_exponentially_with_jitter_and_is_capped():
+def test_backoff_is_the_shared_full_jitter_exponential_and_is_capped():
     import random
 
     notifier = SlackNotifier(
@@ -511,7 +540,8 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped():
     )
     for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (10, 4.0)]:
         delays = [notifier.backoff_delay(attempt) for _ in range(200)]
-        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert all(0 <= d <= ceiling for d in delays)
+        assert min(delays) < ceiling / 4 and max(delays) > ceiling * 3 / 4  # the whole range
         assert len(set(delays)) > 150
 
 
@@ -520,4 +550,4 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped():
     [("1", 1.0), (" 2.5 ", 2.5), ("0", 0.0), (None, None), ("soon", None), ("-3", None), ("nan", None)],
 )
 def test_parse_retry_after_seconds(header, seconds):
-    assert parse_retry_after_seconds(header) == seconds
+    assert parse_retry_after(header) == seconds

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from customer_master.monday.columns import SUPPORTED_TYPES, parse_column_value, parse_items, parse_timestamp
+from customer_master.monday.columns import SUPPORTED_TYPES, parse_items, parse_timestamp
 from customer_master.monday.models import COLUMN_VALUE_FIELDS, ITEM_FIELDS, ItemPage
 
 BOARD = "7000000001"
@@ -560,14 +560,13 @@ def test_structurally_broken_values_are_quarantined_and_the_row_still_lands(cv: 
     assert record.raw_value == cv["value"]
 
 
-def test_parse_column_value_reports_the_error_instead_of_raising():
-    parsed = parse_column_value({"id": "n", "type": "numbers", "text": "x", "value": '"x"', "number": None})
-    assert parsed.error is not None and "not numeric" in parsed.error
-    assert parsed.value_number is None
-    assert (
-        parse_column_value({"id": "n", "type": "numbers", "text": "2", "value": '"2"', "number": 2.0}).error
-        is None
-    )
+def test_a_non_numeric_number_is_quarantined_and_a_numeric_one_parses():
+    bad = {"id": "n", "type": "numbers", "text": "x", "value": '"x"'}
+    good = {"id": "n", "type": "numbers", "text": "2", "value": '"2"'}
+    page = parse_items(BOARD, [item("101", bad), item("102", good)])
+    (record,) = page.quarantine
+    assert record.item_id == "101" and "not numeric" in record.reason
+    assert page.values["value_number"] == [None, 2.0]
 
 
 # ------------------------------------------------------------------------------------------

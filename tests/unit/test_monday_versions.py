@@ -11,11 +11,10 @@ import logging
 import httpx
 import orjson
 import pytest
-from pydantic import ValidationError
 
 from customer_master.monday import MondayClient
 from customer_master.monday.versions import check_api_version, served_version_warning
-from customer_master.settings import Settings
+from customer_master.settings import Settings, SettingsError
 
 TOKEN = "tok-UNIT-versions-0123456789"
 URL = "http://monday.test/v2"
@@ -38,7 +37,7 @@ def test_malformed_versions_are_refused_naming_the_setting(version):
 
 
 def test_settings_reject_a_malformed_version_at_start_up():
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(SettingsError) as info:
         Settings(MONDAY_API_VERSION="2026-13")
     assert "MONDAY_API_VERSION" in str(info.value) and "quarterly month" in str(info.value)
     assert Settings(MONDAY_API_VERSION="2025-01").monday_api_version == "2025-01"

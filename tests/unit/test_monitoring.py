@@ -16,7 +16,14 @@ from customer_master.monitoring.freshness import (
     remembered,
     transitions,
 )
-from customer_master.monitoring.runs import CheckOutcome, RunFacts, plan_summary, run_record_fields
+from customer_master.monitoring.runs import (
+    MAX_RUN_LABEL_CHARS,
+    CheckOutcome,
+    RunFacts,
+    plan_summary,
+    run_label,
+    run_record_fields,
+)
 from customer_master.thresholds import AlertThresholds
 
 T = AlertThresholds()
@@ -129,3 +136,37 @@ def test_ingestion_and_quality_verdicts_use_the_thresholds():
     coverage = verdicts.field_coverage({"email": 0.85, "address": 0.95, "status": None}, T)
     assert (coverage.passed, coverage.value, coverage.threshold) == (False, 0.85, 0.9)
     assert verdicts.field_coverage({"email": 0.9}, T).passed
+
+
+def test_a_check_evaluated_twice_in_a_run_counts_once_with_its_last_outcome():
+    backlog = CheckOutcome("delivery_plan", "unscheduled_backlog", False, "critical", "130 orders")
+    nulls = CheckOutcome("customer_master", "customer_name_nulls", False, "warn", "60 nameless")
+    nulls_fixed = CheckOutcome("customer_master", "customer_name_nulls", True, "warn", "0 nameless")
+    facts = RunFacts(
+        run_id="r",
+        job="daily_pipeline_job",
+        partition="2026-11-23",
+        status="success",
+        started_at=NOW,
+        ended_at=NOW,
+        checks=[backlog, nulls, backlog, nulls_fixed],  # e.g. a retried step evaluates again
+    )
+    assert facts.failed_checks == [backlog]
+    assert run_record_fields(facts)["failed_checks"] == 1
+    # Different partitions of one check are different outcomes.
+    per_day = [
+        CheckOutcome("delivery_plan", "unscheduled_backlog", False, "critical", "x", partition=day)
+        for day in ("2026-11-22", "2026-11-23")
+    ]
+    assert len(RunFacts("r", "j", None, "success", NOW, NOW, checks=per_day).failed_checks) == 2
+
+
+def test_an_ad_hoc_asset_run_is_named_for_its_selection_not_dagsters_asset_job():
+    assert run_label("daily_pipeline_job", ["monday/orders"]) == "daily_pipeline_job"
+    assert run_label("__ASSET_JOB", ["monday/customers"]) == "materialize: monday/customers"
+    selection = ["monday/orders", "monday/customers", "customer_master", "monday/capacity"]
+    assert run_label("__ASSET_JOB", selection) == "materialize: customer_master, +3 more"
+    assert run_label("__anonymous_asset_job_abc", ["a", "a"]) == "materialize: a"
+    assert run_label("__ASSET_JOB", []) == "materialize: ad-hoc selection"
+    long = run_label("__ASSET_JOB", ["x" * 300, "y"])
+    assert len(long) == MAX_RUN_LABEL_CHARS and long.endswith("…, +1 more")

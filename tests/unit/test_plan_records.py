@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pydantic import ValidationError
 
 from customer_master.scheduling import (
     REASON_CUSTOMER_INACTIVE,
@@ -29,6 +28,7 @@ from customer_master.scheduling.records import (
     parse_delivery_days,
     summarize,
 )
+from customer_master.settings import SettingsError, load_settings
 from customer_master.thresholds import AlertThresholds
 from customer_master.warehouse.plans import retention_cutoff
 from customer_master.warehouse.tables import PLAN_ASSIGNMENTS, PLAN_CAPACITY
@@ -188,10 +188,10 @@ def test_thresholds_default_to_the_design_and_are_overridable_from_the_environme
         0.02,
     )
     monkeypatch.setenv("CM_ALERT_ORDER_BACKLOG_CRITICAL", "250")
-    assert AlertThresholds().order_backlog_critical == 250
+    assert load_settings().thresholds.order_backlog_critical == 250
     monkeypatch.setenv("CM_ALERT_RECORD_ERROR_RATE_WARN", "0.5")
-    with pytest.raises(ValidationError, match="RECORD_ERROR_RATE_WARN"):
-        AlertThresholds()
+    with pytest.raises(SettingsError, match="RECORD_ERROR_RATE_WARN"):
+        load_settings()
 
 
 def test_retention_keeps_five_years_and_handles_leap_days():

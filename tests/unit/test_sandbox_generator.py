@@ -458,3 +458,44 @@ def test_northwind_capacity_has_a_line_dropdown_and_line_day_names(pair):
             assert nw_cell(new, b, role) == cell(old, a, role), role
     assert new.items[0].name == "L1 2026-09-02"
     assert nw.items_by_id == {i.id: i for b in nw.boards.values() for i in b.items}
+
+
+# --------------------------------------------------------------------------- directory
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+def test_the_directory_is_derived_from_the_generated_account(account):
+    """Users, teams, tags, workspaces and updates (directory.py) follow from the spec alone and
+    reference the account's own people, boards and items."""
+    spec = WorkspaceSpec(orders=600, account=account)
+    ws = generate_workspace(spec)
+    d = ws.directory
+    again = generate_workspace(spec).directory
+    assert (d.users, d.teams, d.tags, d.workspaces, d.updates) == (
+        again.users,
+        again.teams,
+        again.tags,
+        again.workspaces,
+        again.updates,
+    )
+    other_seed = generate_workspace(spec.with_changes(seed=7)).directory
+    assert [u.created for u in other_seed.updates] != [u.created for u in d.updates]
+
+    user_ids = {u["id"] for u in d.users}
+    people_cols = [(b, c) for b in ws.boards.values() for c in b.value_columns if c.type == "people"]
+    referenced = {str(p) for b, c in people_cols for it in b.items for p in (it.cell(c.slot) or ())}
+    assert referenced and referenced <= user_ids
+    assert {w["id"] for w in d.workspaces} == {b.workspace_id for b in ws.boards.values()}
+    assert set(d.board_owners) == set(ws.boards) and set(d.board_owners.values()) <= user_ids
+    assert all(set(members) <= user_ids for members in d.team_members.values())
+
+    assert len({u.id for u in d.updates}) == len(d.updates)
+    by_created = sorted(d.updates, key=lambda u: (u.created, u.id))
+    assert [u.id for u in by_created] == sorted(u.id for u in d.updates), "ids grow with time"
+    for update in d.updates:
+        item = ws.items_by_id[update.item_id]
+        assert item.created <= update.created <= item.updated and update.updated >= update.created
+        assert update.board_id == item.board_id and str(update.creator_id) in user_ids
+    for board in ws.boards.values():
+        with_updates = sum(1 for it in board.items if it.id in d.updates_by_item)
+        assert 0 < with_updates < len(board.items) // 3, board.key

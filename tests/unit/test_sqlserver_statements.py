@@ -19,7 +19,11 @@ from sqlglot import exp
 
 from customer_master.warehouse import sqlserver
 from customer_master.warehouse.mapping import statement_catalog as mapping_statements
-from customer_master.warehouse.marts import customer_quality_sql, mapped_customer_fields_sql
+from customer_master.warehouse.marts import (
+    count_mart_rows_sql,
+    customer_quality_sql,
+    mapped_customer_fields_sql,
+)
 from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.run_reports import RunReportStatements
 from customer_master.warehouse.sql import Statements
@@ -36,7 +40,9 @@ from customer_master.warehouse.sqlserver import (
 from customer_master.warehouse.tables import (
     PRODUCTION_TABLES,
     STAGING_TABLES,
+    TABLES_BY_NAME,
     render_create_table,
+    render_type,
     staging_name,
 )
 
@@ -68,6 +74,10 @@ TSQL = (
     ]
     + [
         pytest.param(mapped_customer_fields_sql(st), id=f"{set_name}:marts:mapped_customer_fields")
+        for set_name, st in STATEMENT_SETS.items()
+    ]
+    + [
+        pytest.param(count_mart_rows_sql(st, "order_master"), id=f"{set_name}:marts:count_mart_rows")
         for set_name, st in STATEMENT_SETS.items()
     ]
     + [
@@ -171,6 +181,81 @@ def test_ddl_uses_unicode_text_and_sql_server_types():
     assert not re.search(r"\bVARCHAR\b", ddl.replace("NVARCHAR", ""))
 
 
+def _column_types(sql: str) -> dict[str, str]:
+    """Column name -> its T-SQL type, from the parsed CREATE TABLE."""
+    tree = sqlglot.parse_one(sql, read="tsql")
+    return {c.name: c.args["kind"].sql("tsql") for c in tree.find_all(exp.ColumnDef)}
+
+
+def test_free_text_is_nvarchar_max_and_only_ids_are_bounded():
+    def ddl(table: str) -> dict[str, str]:
+        return _column_types(render_create_table(TABLES_BY_NAME[table], "raw", "tsql"))
+
+    items = ddl("raw_monday_items")
+    assert items["name"] == "NVARCHAR(MAX)"  # a 1 MiB item name fits
+    assert items["item_id"] == items["board_id"] == "NVARCHAR(128)"
+    assert ddl("raw_monday_columns")["title"] == "NVARCHAR(MAX)"
+    assert ddl("raw_monday_columns")["column_id"] == "NVARCHAR(128)"
+    assert ddl("raw_monday_boards")["name"] == "NVARCHAR(MAX)"
+    assert ddl("ops_board_mapping_values")["label"] == "NVARCHAR(MAX)"
+
+
+def test_no_index_key_is_nvarchar_max():
+    # SQL Server cannot index NVARCHAR(MAX): every clustered-index column is a bounded type.
+    for spec in PRODUCTION_TABLES:
+        for name in spec.index:
+            assert "MAX" not in render_type(spec.col(name).type, "tsql"), f"{spec.name}.{name}"
+
+
+class _OlderSqlServer:
+    """Stands in for a SQL Server (none runs here) whose tables were created when names were
+    NVARCHAR(1000): answers the schema queries `ensure_schema` asks and records what it executes."""
+
+    def __init__(self) -> None:
+        self.executed: list[str] = []
+
+    def query(self, sql, params=()):
+        if "INFORMATION_SCHEMA.SCHEMATA" in sql:
+            return [(1,)]
+        lengths = {"id": 128, "name": 1000, "text": -1}
+        return [
+            ("raw", spec.name, col.name, lengths.get(col.type))
+            for spec in PRODUCTION_TABLES
+            for col in spec.columns
+        ]
+
+    def execute(self, sql, params=()):
+        self.executed.append(sql)
+        return -1
+
+    def bulk_insert(self, ref, spec, table):
+        raise AssertionError("ensure_schema inserts nothing")
+
+    def close(self):
+        pass
+
+
+def test_ensure_schema_widens_names_of_an_older_sql_server_table_to_max():
+    server = _OlderSqlServer()
+
+    class Older(sqlserver.SqlServerWarehouse):
+        def _open_session(self):
+            return server
+
+    Older("SERVER=db").ensure_schema()
+
+    alters = [sql for sql in server.executed if "ALTER COLUMN" in sql]
+    assert 'ALTER TABLE "raw"."raw_monday_items" ALTER COLUMN "name" NVARCHAR(MAX) NULL' in alters
+    assert (
+        'ALTER TABLE "raw"."ops_board_mapping_values" ALTER COLUMN "label" NVARCHAR(MAX) NOT NULL' in alters
+    )
+    widened = {sql.split('"')[3] + "." + sql.split('"')[5] for sql in alters}
+    names = {f"{s.name}.{c.name}" for s in PRODUCTION_TABLES for c in s.columns if c.type == "name"}
+    assert widened == names  # every name column, nothing else (ids stay NVARCHAR(128), text is MAX)
+    catalog = set(statements().catalog().values())
+    assert set(alters) <= catalog  # and so parsed as T-SQL by test_every_statement_parses_as_tsql
+
+
 def test_raw_and_ops_tables_keep_their_names_in_their_schemas():
     st = statements(schema="raw", ops_schema="ops")
     refs = {spec.name: st.ref(spec) for spec in PRODUCTION_TABLES}
@@ -208,6 +293,8 @@ def test_input_sizes_bind_every_column_with_its_nvarchar_length():
     values = dict(zip(STAGING_TABLES[1].column_names, odbc_input_sizes(STAGING_TABLES[1]), strict=True))
     assert values["item_id"] == (SQL_WVARCHAR, 128, 0)
     assert values["text"] == (SQL_WVARCHAR, 0, 0)  # NVARCHAR(MAX)
+    items = dict(zip(STAGING_TABLES[0].column_names, odbc_input_sizes(STAGING_TABLES[0]), strict=True))
+    assert items["name"] == (SQL_WVARCHAR, 0, 0)  # names are NVARCHAR(MAX): bound as MAX
     assert values["item_updated_at"] == (SQL_TYPE_TIMESTAMP, 26, 6)
 
 

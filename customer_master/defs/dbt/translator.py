@@ -9,13 +9,12 @@ ingestion asset, which is the lineage that actually holds: the customers staging
 when the customers board is pulled. The UI then shows one connected graph from Monday to the marts.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator
 
-from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.shared import DELIVERY_PLAN_KEY
 
 MONDAY_SOURCE = "monday"
@@ -70,9 +69,6 @@ class CustomerMasterTranslator(DagsterDbtTranslator):
         if node.get("resource_type") == "source":
             return spec
         spec = spec.replace_attributes(group_name=layer_group(node))
-        policy = freshness_policy(spec.key.to_user_string())
-        if policy is not None:
-            spec = spec.replace_attributes(freshness_policy=policy)
         reads_plan = any(is_source_of(dep.asset_key, manifest, PLANNING_SOURCE) for dep in spec.deps)
         if reads_plan:
             deps = [dep for dep in spec.deps if not is_source_of(dep.asset_key, manifest, PLANNING_SOURCE)]
@@ -89,3 +85,23 @@ def _node(manifest: Mapping[str, Any], unique_id: str) -> Mapping[str, Any]:
         if unique_id in manifest.get(section, {}):
             return manifest[section][unique_id]
     return {}
+
+
+# The UI's check list cuts names off at about this many characters.
+CHECK_NAME_VISIBLE = 24
+
+
+def check_name_clashes(
+    check_keys: Iterable[dg.AssetCheckKey], width: int = CHECK_NAME_VISIBLE
+) -> dict[str, list[str]]:
+    """Checks of one asset whose names read the same in their first `width` characters, as
+    '<asset>: <prefix>' -> the full names. dbt's default test names start with the test and the model
+    (`coverage_above_customer_master_...`), so the yml names each test (`name:`) to keep this empty."""
+    seen: dict[tuple[dg.AssetKey, str], list[str]] = {}
+    for key in check_keys:
+        seen.setdefault((key.asset_key, key.name[:width]), []).append(key.name)
+    return {
+        f"{asset.to_user_string()}: {prefix}": sorted(names)
+        for (asset, prefix), names in seen.items()
+        if len(names) > 1
+    }

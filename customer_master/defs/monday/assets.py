@@ -1,6 +1,5 @@
 """One asset per Monday board: pull it and land it in the raw tables, one daily partition per sync."""
 
-import datetime as dt
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -8,11 +7,17 @@ import dagster as dg
 from pydantic import Field
 
 from customer_master.board_mapping import BoardMapping, EntityResolution, configured_mapping, resolve_entity
+from customer_master.common import utcnow
 from customer_master.defs.monday.resources import MondayResource
-from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.shared import WAREHOUSE_POOL, daily_partitions, verdict_check_result
+from customer_master.defs.shared import (
+    DAILY_BACKFILL_POLICY,
+    WAREHOUSE_POOL,
+    daily_partitions,
+    verdict_check_result,
+)
 from customer_master.monitoring import verdicts
+from customer_master.monitoring.formats import as_pct, minutes, threshold_percent
 from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
@@ -58,6 +63,7 @@ def materialization_metadata(report: LandingReport) -> dict[str, object]:
         "column_values": result.values_loaded,
         "quarantined": result.quarantined,
         "error_rate": dg.MetadataValue.float(round(result.error_rate, 6)),
+        "error_rate_pct": dg.MetadataValue.float(as_pct(result.error_rate)),
         "state_changes": result.state_changes,
         "seconds": dg.MetadataValue.float(round(report.seconds, 3)),
         "api_calls": report.api_calls,
@@ -79,22 +85,31 @@ CHECK_MAPPED_COLUMNS = "mapped_columns_exist"
 
 
 def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
+    """Partitioned like the board asset, so each evaluation names the sync date it checked."""
     key = board_asset_key(board)
+    t = get_thresholds()
     specs = [
         dg.AssetCheckSpec(
             CHECK_RECORDS,
             asset=key,
+            partitions_def=daily_partitions,
             blocking=True,
             description="Zero records on the board after a sync is critical and stops what depends on it.",
         ),
         dg.AssetCheckSpec(
             CHECK_ERROR_RATE,
             asset=key,
-            description="Quarantined share of the values: warns above 2 %, critical above 5 %.",
+            partitions_def=daily_partitions,
+            description=(
+                "Quarantined share of the values: warns above "
+                f"{threshold_percent(t.record_error_rate_warn)}, critical above "
+                f"{threshold_percent(t.record_error_rate_critical)} (the load itself fails there)."
+            ),
         ),
         dg.AssetCheckSpec(
             CHECK_MAPPED_COLUMNS,
             asset=key,
+            partitions_def=daily_partitions,
             blocking=True,
             description=(
                 "Every field of the board mapping finds its column on the board as pulled (by id, else by "
@@ -106,7 +121,10 @@ def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
     if board == "customers":
         specs.append(
             dg.AssetCheckSpec(
-                CHECK_CUSTOMER_SYNC, asset=key, description="The customer sync is critical past 15 minutes."
+                CHECK_CUSTOMER_SYNC,
+                asset=key,
+                partitions_def=daily_partitions,
+                description=f"The customer sync is critical past {minutes(t.customer_sync_max_seconds)}.",
             )
         )
     return specs
@@ -156,6 +174,7 @@ def board_check_results(
             CHECK_ERROR_RATE,
             verdicts.record_error_rate(board, report.result.error_rate, report.result.quarantined, t),
             key,
+            rate=True,
         ),
         mapped_columns_result(board, resolution),
     ]
@@ -174,12 +193,12 @@ def build_board_asset(mapping: BoardMapping, board: str, warehouse_kind: str) ->
         group_name=MONDAY_GROUP,
         kinds={"python", warehouse_kind},
         partitions_def=daily_partitions,
+        backfill_policy=DAILY_BACKFILL_POLICY,
         pool=WAREHOUSE_POOL,
         description=BOARD_DESCRIPTIONS[board],
         metadata={"monday_board_id": board_id},
         tags={"source": "monday"},
         check_specs=board_check_specs(board),
-        freshness_policy=freshness_policy(board_asset_key(board).to_user_string()),
     )
     def _board(
         context: dg.AssetExecutionContext,
@@ -191,7 +210,7 @@ def build_board_asset(mapping: BoardMapping, board: str, warehouse_kind: str) ->
             run_id=context.run.run_id,
             asset=context.asset_key.to_user_string(),
             partition_key=context.partition_key,
-            started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            started_at=utcnow(),
         )
         wh = warehouse.get_warehouse()
         with monday.get_client() as client:
@@ -241,7 +260,10 @@ customer_sync_job = dg.define_asset_job(
     "customer_sync_job",
     selection=[board_asset_key("customers")],
     partitions_def=daily_partitions,
-    description="Pull the customers board for today's partition (hourly: customer data fresh within 1 h).",
+    description=(
+        "Pull the customers board for today's partition (hourly: customer data fresh within "
+        f"{minutes(get_thresholds().customer_freshness_seconds)})."
+    ),
 )
 
 

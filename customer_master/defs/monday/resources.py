@@ -10,6 +10,8 @@ import dagster as dg
 from customer_master.monday import MondayClient
 from customer_master.settings import get_settings
 
+TOKEN_ENV_VAR = "MONDAY_API_TOKEN"
+
 
 class MondayResource(dg.ConfigurableResource):
     """Monday GraphQL API v2. Locally the sandbox emulator; in production api.monday.com."""
@@ -24,9 +26,12 @@ class MondayResource(dg.ConfigurableResource):
 
     @contextmanager
     def get_client(self) -> Iterator[MondayClient]:
+        # The client strips the token and refuses one with an interior control character, naming
+        # MONDAY_API_TOKEN (never the value): a pasted newline must not reach an HTTP header.
         with MondayClient(
             self.api_url,
             self.api_token,
+            token_env_var=TOKEN_ENV_VAR,
             api_version=self.api_version,
             timeout=self.timeout_seconds,
             retry_budget_seconds=self.retry_budget_seconds,
@@ -39,7 +44,7 @@ def monday_resource() -> MondayResource:
     settings = get_settings()
     return MondayResource(
         api_url=settings.monday_url,
-        api_token=dg.EnvVar("MONDAY_API_TOKEN"),
+        api_token=dg.EnvVar(TOKEN_ENV_VAR),
         api_version=settings.monday_api_version,
         timeout_seconds=settings.monday_timeout_seconds,
         retry_budget_seconds=settings.monday_retry_budget_seconds,

@@ -6,6 +6,7 @@ import dagster as dg
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import verdict_check_result
 from customer_master.monitoring import verdicts
+from customer_master.monitoring.formats import threshold_percent
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.marts import customer_quality
 
@@ -13,16 +14,24 @@ CUSTOMER_MASTER_KEY = dg.AssetKey("customer_master")
 CHECK_NAME_NULLS = "customer_name_nulls"
 CHECK_COVERAGE = "customer_field_coverage"
 
+# The configured thresholds as the definitions load: the check descriptions quote them.
+_T = get_thresholds()
+
 
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
-            CHECK_NAME_NULLS, asset=CUSTOMER_MASTER_KEY, description="Customers without a name: warns at 50."
+            CHECK_NAME_NULLS,
+            asset=CUSTOMER_MASTER_KEY,
+            description=f"Customers without a name: warns at {_T.customer_name_nulls_warn}.",
         ),
         dg.AssetCheckSpec(
             CHECK_COVERAGE,
             asset=CUSTOMER_MASTER_KEY,
-            description="Company, address, status and email filled for at least 90 % of customers.",
+            description=(
+                "Company, address, status and email filled for at least "
+                f"{threshold_percent(_T.coverage_min)} of customers."
+            ),
         ),
     ],
 )
@@ -33,5 +42,5 @@ def customer_quality_checks(warehouse: WarehouseResource):
         CHECK_NAME_NULLS, verdicts.customer_name_nulls(quality.nameless, t), CUSTOMER_MASTER_KEY
     )
     yield verdict_check_result(
-        CHECK_COVERAGE, verdicts.field_coverage(quality.coverage, t), CUSTOMER_MASTER_KEY
+        CHECK_COVERAGE, verdicts.field_coverage(quality.coverage, t), CUSTOMER_MASTER_KEY, rate=True
     )

@@ -38,6 +38,18 @@ def _rules() -> dict[str, FreshnessRule]:
 FRESHNESS_RULES: dict[str, FreshnessRule] = _rules()
 
 
+def with_freshness_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """The spec with its rule attached as a `dg.FreshnessPolicy` (unchanged without a rule).
+    definitions.py maps it over every asset: the one place policies are applied."""
+    policy = freshness_policy(spec.key.to_user_string())
+    return spec if policy is None else spec.replace_attributes(freshness_policy=policy)
+
+
+def unwatched_rules(asset_keys: set[str]) -> list[str]:
+    """Rules whose asset does not exist (a renamed asset would silently lose its freshness alert)."""
+    return sorted(set(FRESHNESS_RULES) - asset_keys)
+
+
 def freshness_policy(asset: str) -> dg.FreshnessPolicy | None:
     """The asset's rule as a Dagster freshness policy (None for assets without a rule)."""
     rule = FRESHNESS_RULES.get(asset)

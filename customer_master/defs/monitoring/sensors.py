@@ -1,9 +1,16 @@
 """Sensors that watch the platform and tell Slack: run failures, failed checks, freshness transitions,
 slow runs, and after every run its row in ops_pipeline_runs (plus the digest after the nightly run).
 
-All messages go through one `SlackNotifier` (customer_master/alerts); it never raises, so a Slack outage
-never fails a sensor tick or a run. Decisions (what is stale, what is slow, what a run counts as) live
-in customer_master/monitoring and are tested there; this module gathers facts from Dagster.
+Every sensor reads only what Dagster serves on every instance kind: run records, run status
+changes (the index shard on SQLite's run-sharded event log, one table on Postgres), a run's own
+event log, and asset-keyed latest materializations. Never an event query across all runs without an
+asset key: the shipped SQLite instance refuses it. The run sensors watch runs of every code
+location and runs without one (`dagster asset materialize`, `dagster job execute`).
+
+All messages go through the `slack` resource's `SlackNotifier` (customer_master/alerts): it never
+raises and bounds each message by a deadline, so a Slack outage never fails or stalls a sensor tick.
+Decisions (what is stale, what is slow, what a run counts as) live in customer_master/monitoring and
+are tested there; this module gathers facts from Dagster.
 """
 
 from __future__ import annotations
@@ -21,16 +28,25 @@ from customer_master.alerts.messages import (
     run_duration_alert,
     run_failure_alert,
 )
-from customer_master.alerts.models import DailyDigest
-from customer_master.alerts.slack import SlackNotifier, notifier_from_env
+from customer_master.alerts.models import Alert, DailyDigest, FailedCheck
+from customer_master.alerts.slack import SlackNotifier
+from customer_master.common import utcnow
 from customer_master.defs.monitoring.freshness import FRESHNESS_RULES
 from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_job
-from customer_master.defs.resources import WarehouseResource
+from customer_master.defs.resources import SlackResource, WarehouseResource
 from customer_master.monitoring.durations import due_alerts
+from customer_master.monitoring.formats import minutes
 from customer_master.monitoring.freshness import evaluate, remembered, transitions
-from customer_master.monitoring.runs import CheckOutcome, RunFacts, plan_summary, run_record_fields
+from customer_master.monitoring.runs import (
+    CheckOutcome,
+    RunFacts,
+    latest_outcomes,
+    plan_summary,
+    run_label,
+    run_record_fields,
+)
 from customer_master.thresholds import get_thresholds
-from customer_master.warehouse.loader import SqlWarehouse
+from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.run_reports import PipelineRunRecord, record_pipeline_run
 
 log = logging.getLogger(__name__)
@@ -42,17 +58,21 @@ _RUN_EVENTS = {
     dg.DagsterEventType.ASSET_CHECK_EVALUATION,
     dg.DagsterEventType.STEP_FAILURE,
 }
+# A finished run's status change: the check sensor reads the checks of each such run.
+_FINISHED_RUN_EVENTS = (
+    dg.DagsterEventType.RUN_SUCCESS,
+    dg.DagsterEventType.RUN_FAILURE,
+    dg.DagsterEventType.RUN_CANCELED,
+)
+FINISHED_RUNS_PER_TICK = 25
+
+# The configured thresholds as the definitions load: the check descriptions quote them.
+_T = get_thresholds()
 _STATUS = {
     dg.DagsterRunStatus.SUCCESS: "success",
     dg.DagsterRunStatus.FAILURE: "failure",
     dg.DagsterRunStatus.CANCELED: "canceled",
 }
-
-
-def notifier() -> SlackNotifier:
-    # Short timeouts and few attempts: one tick may send several alerts during a Slack outage and
-    # must finish well inside Dagster's sensor timeout.
-    return notifier_from_env(logger=log, timeout_seconds=3.0, max_attempts=3)
 
 
 def _utc(timestamp: float | None) -> dt.datetime | None:
@@ -74,7 +94,13 @@ def _check_outcome(evaluation) -> CheckOutcome:
         summary=str(summary),
         value=md.get("value") if isinstance(md.get("value"), (int, float)) else None,
         threshold=md.get("threshold") if isinstance(md.get("threshold"), (int, float)) else None,
+        partition=getattr(evaluation, "partition", None),
     )
+
+
+def label_of(run: dg.DagsterRun) -> str:
+    """The job's name, or for an ad-hoc asset run (`__ASSET_JOB`) the assets it selected."""
+    return run_label(run.job_name, [key.to_user_string() for key in run.asset_selection or ()])
 
 
 def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | None = None) -> RunFacts:
@@ -100,7 +126,7 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
     error = next((e for e in step_errors if e), None) or error
     return RunFacts(
         run_id=run.run_id,
-        job=run.job_name,
+        job=label_of(run),
         partition=run.tags.get(PARTITION_TAG),
         status=_STATUS.get(run.status, str(run.status.value).lower()),
         started_at=_utc(record.start_time if record else None),
@@ -138,19 +164,26 @@ def digest_of(facts: RunFacts) -> DailyDigest:
         late=plan["late"],
         unschedulable=plan["unschedulable"],
         peak_utilization=plan["peak_utilization"],
-        failed_checks=[(f"{c.asset}/{c.check}", c.summary) for c in facts.failed_checks],
+        failed_checks=[
+            FailedCheck(_check_name(c, facts.partition), c.severity, c.summary) for c in facts.failed_checks
+        ],
         issues=[f"step failed: {s}" for s in facts.failed_steps],
     )
 
 
-def record_run(warehouse: SqlWarehouse, facts: RunFacts) -> None:
+def _check_name(outcome: CheckOutcome, run_partition: str | None) -> str:
+    name = f"{outcome.asset}/{outcome.check}"
+    return name if outcome.partition in (None, run_partition) else f"{name} ({outcome.partition})"
+
+
+def record_run(warehouse: Warehouse, facts: RunFacts) -> None:
     """The run's row in ops_pipeline_runs (replaced if the run is recorded again)."""
     record = PipelineRunRecord(**run_record_fields(facts))
-    record_pipeline_run(warehouse, record, recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    record_pipeline_run(warehouse, record, recorded_at=utcnow())
 
 
 def _record_and_digest(
-    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, facts: RunFacts
+    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, notifier: SlackNotifier, facts: RunFacts
 ) -> str:
     """Log the run in ops_pipeline_runs; after the scheduled nightly run, post the daily digest."""
     run = context.dagster_run
@@ -161,7 +194,7 @@ def _record_and_digest(
             f"run {run.run_id} not recorded in ops_pipeline_runs: {type(exc).__name__}: {exc}"
         )
     if run.job_name == daily_pipeline_job.name and run.tags.get(SCHEDULE_TAG) == NIGHTLY_SCHEDULE_NAME:
-        notifier().send(daily_digest_alert(digest_of(facts)))
+        notifier.send(daily_digest_alert(digest_of(facts)))
         return f"recorded run {run.run_id} and posted the daily digest"
     return f"recorded run {run.run_id}"
 
@@ -171,25 +204,30 @@ def _record_and_digest(
     name="run_report_sensor",
     description="Records every successful run in ops_pipeline_runs; posts the digest after the nightly run.",
     default_status=dg.DefaultSensorStatus.RUNNING,
+    # Without this a run status sensor only sees runs whose origin is its own code location, so
+    # runs launched from the CLI (no origin) or under another location name were never reported.
+    monitor_all_code_locations=True,
 )
-def run_report_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
-    return dg.SkipReason(
-        _record_and_digest(context, warehouse, run_facts(context.instance, context.dagster_run))
-    )
+def run_report_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource, slack: SlackResource):
+    facts = run_facts(context.instance, context.dagster_run)
+    return dg.SkipReason(_record_and_digest(context, warehouse, slack.get_notifier(logger=log), facts))
 
 
 @dg.run_failure_sensor(
     name="run_failure_alert_sensor",
     description="Alerts Slack when a run fails, records it in ops_pipeline_runs (and the nightly digest).",
     default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=True,  # CLI-launched runs too (see run_report_sensor)
 )
-def run_failure_alert_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
+def run_failure_alert_sensor(
+    context: dg.RunFailureSensorContext, warehouse: WarehouseResource, slack: SlackResource
+):
     run = context.dagster_run
     facts = run_facts(context.instance, run, context.failure_event.message if context.failure_event else None)
-    notifier().send(
-        run_failure_alert(run.job_name, run.run_id, facts.partition, facts.failed_steps, facts.error)
-    )
-    return dg.SkipReason(_record_and_digest(context, warehouse, facts))
+    alert = run_failure_alert(facts.job, run.run_id, facts.partition, facts.failed_steps, facts.error)
+    notifier = slack.get_notifier(logger=log)
+    notifier.send(alert)
+    return dg.SkipReason(_record_and_digest(context, warehouse, notifier, facts))
 
 
 def _fmt(value: float | None, threshold_like: float | None) -> str | None:
@@ -201,41 +239,68 @@ def _fmt(value: float | None, threshold_like: float | None) -> str | None:
     return f"{value:g}"
 
 
+def check_alerts(instance: dg.DagsterInstance, run_id: str) -> list[Alert]:
+    """One alert per check whose latest evaluation in the run failed (read from the run's own log)."""
+    run = instance.get_run_by_id(run_id)
+    partition = run.tags.get(PARTITION_TAG) if run else None
+    outcomes = [
+        _check_outcome(entry.dagster_event.asset_check_evaluation_data)
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        if entry.dagster_event is not None
+    ]
+    return [
+        check_failure_alert(
+            o.asset,
+            o.check,
+            o.partition or partition,
+            o.severity,
+            _fmt(o.value, o.threshold),
+            _fmt(o.threshold, o.threshold),
+            o.summary,
+            run_id,
+        )
+        for o in latest_outcomes(outcomes)
+        if not o.passed
+    ]
+
+
+def _latest_status_change(instance: dg.DagsterInstance, event_type: dg.DagsterEventType) -> int:
+    records = instance.fetch_run_status_changes(event_type, limit=1).records
+    return records[0].storage_id if records else -1
+
+
 @dg.sensor(
     name="check_failure_alert_sensor",
     minimum_interval_seconds=60,
-    description="Alerts Slack once for every failed asset check (warn or critical), in event order.",
+    description="Alerts Slack once for every failed asset check (warn or critical) when its run ends.",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def check_failure_alert_sensor(context: dg.SensorEvaluationContext):
-    after = int(context.cursor) if context.cursor else None
-    records = context.instance.get_event_records(
-        dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after),
-        limit=500,
-        ascending=True,
-    )
-    if after is None and records:  # first tick: start from now, do not replay history
-        context.update_cursor(str(records[-1].storage_id))
-        return dg.SkipReason("started watching asset checks")
-    sent = 0
-    send = notifier().send
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
-        if not evaluation.passed:
-            outcome = _check_outcome(evaluation)
-            run = context.instance.get_run_by_id(record.run_id)
-            partition = run.tags.get(PARTITION_TAG) if run else None
-            send(
-                check_failure_alert(
-                    outcome.asset, outcome.check, partition, outcome.severity,
-                    _fmt(outcome.value, outcome.threshold), _fmt(outcome.threshold, outcome.threshold),
-                    outcome.summary, record.run_id,
-                )
-            )  # fmt: skip
-            sent += 1
-    if records:
-        context.update_cursor(str(records[-1].storage_id))
-    return dg.SkipReason(f"{sent} failed checks alerted")
+def check_failure_alert_sensor(context: dg.SensorEvaluationContext, slack: SlackResource):
+    # Cursor: per finished-run event type, the last status change handled. Status changes are read
+    # from the index (fine on SQLite's run-sharded log and on Postgres), the checks from each run's
+    # own log: a run's checks are alerted once, when it ends, whatever status it ends in.
+    instance = context.instance
+    cursor = json.loads(context.cursor) if context.cursor else None
+    if not isinstance(cursor, dict):  # first tick (or a cursor of the old format): do not replay history
+        start = {e.value: _latest_status_change(instance, e) for e in _FINISHED_RUN_EVENTS}
+        context.update_cursor(json.dumps(start, sort_keys=True))
+        return dg.SkipReason("started watching the asset checks of finished runs")
+    send = slack.get_notifier(logger=log).send
+    sent = runs = 0
+    for event_type in _FINISHED_RUN_EVENTS:
+        records = instance.fetch_run_status_changes(
+            dg.RunStatusChangeRecordsFilter(event_type, after_storage_id=cursor.get(event_type.value, -1)),
+            limit=FINISHED_RUNS_PER_TICK,
+            ascending=True,
+        ).records
+        for record in records:
+            for alert in check_alerts(instance, record.event_log_entry.run_id):
+                send(alert)
+                sent += 1
+            runs += 1
+            cursor[event_type.value] = record.storage_id
+    context.update_cursor(json.dumps(cursor, sort_keys=True))
+    return dg.SkipReason(f"{sent} failed checks alerted from {runs} finished runs")
 
 
 @dg.sensor(
@@ -244,7 +309,7 @@ def check_failure_alert_sensor(context: dg.SensorEvaluationContext):
     description="Alerts Slack once when an asset turns stale (warn/fail) and once when it recovers.",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def freshness_alert_sensor(context: dg.SensorEvaluationContext):
+def freshness_alert_sensor(context: dg.SensorEvaluationContext, slack: SlackResource):
     now = dt.datetime.now(dt.UTC)
     previous = json.loads(context.cursor) if context.cursor else {}
     current, updated_at = {}, {}
@@ -252,7 +317,7 @@ def freshness_alert_sensor(context: dg.SensorEvaluationContext):
         event = context.instance.get_latest_materialization_event(dg.AssetKey.from_user_string(asset))
         updated_at[asset] = _utc(event.timestamp) if event else None
         current[asset] = evaluate(rule, updated_at[asset], now)
-    send = notifier().send
+    send = slack.get_notifier(logger=log).send
     changes = transitions(previous, current)
     for asset, before, state in changes:
         send(
@@ -268,10 +333,13 @@ def freshness_alert_sensor(context: dg.SensorEvaluationContext):
 @dg.sensor(
     name="run_duration_sensor",
     minimum_interval_seconds=30,
-    description="Warns while a run is past 5 minutes and raises critical past 10 (once per level).",
+    description=(
+        f"Warns while a run is past {minutes(_T.run_duration_warn_seconds)} and raises critical past "
+        f"{minutes(_T.run_duration_critical_seconds)} (once per level)."
+    ),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def run_duration_sensor(context: dg.SensorEvaluationContext):
+def run_duration_sensor(context: dg.SensorEvaluationContext, slack: SlackResource):
     t = get_thresholds()
     now = dt.datetime.now(dt.UTC).timestamp()
     records = context.instance.get_run_records(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
@@ -279,12 +347,12 @@ def run_duration_sensor(context: dg.SensorEvaluationContext):
     runs = {r.dagster_run.run_id: r.dagster_run for r in records}
     alerted = json.loads(context.cursor) if context.cursor else {}
     due, cursor = due_alerts(elapsed, alerted, t)
-    send = notifier().send
+    send = slack.get_notifier(logger=log).send
     for run_id, level in due:
         run = runs[run_id]
         send(
             run_duration_alert(
-                run.job_name, run_id, run.tags.get(PARTITION_TAG), elapsed[run_id], level,
+                label_of(run), run_id, run.tags.get(PARTITION_TAG), elapsed[run_id], level,
                 t.run_duration_warn_seconds, t.run_duration_critical_seconds,
             )
         )  # fmt: skip

@@ -5,12 +5,15 @@ import datetime as dt
 
 import dagster as dg
 
-from customer_master.defs.monitoring.freshness import freshness_policy
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.checks import PLAN_CHECK_SPECS, plan_check_results
-from customer_master.defs.shared import DELIVERY_PLAN_KEY, WAREHOUSE_POOL, daily_partitions
+from customer_master.defs.shared import (
+    DAILY_BACKFILL_POLICY,
+    DELIVERY_PLAN_KEY,
+    WAREHOUSE_POOL,
+    daily_partitions,
+)
 from customer_master.scheduling import PlanSettings
-from customer_master.scheduling.models import WEEKDAYS_WINDOW
 from customer_master.settings import get_settings
 from customer_master.warehouse.planning import plan_day
 
@@ -30,7 +33,7 @@ def plan_settings(plan_date: dt.date) -> PlanSettings:
         horizon_days=s.schedule_horizon_days,
         country=s.schedule_holiday_country,
         ordering=s.schedule_ordering,
-        default_window=WEEKDAYS_WINDOW,
+        default_window=s.default_window,
         improve=s.schedule_improve,
     )
 
@@ -40,10 +43,10 @@ def plan_settings(plan_date: dt.date) -> PlanSettings:
     group_name=SCHEDULING_GROUP,
     kinds={"python", get_settings().warehouse_kind},
     partitions_def=daily_partitions,
+    backfill_policy=DAILY_BACKFILL_POLICY,
     pool=WAREHOUSE_POOL,
     deps=PLAN_INPUT_KEYS,
     check_specs=PLAN_CHECK_SPECS,
-    freshness_policy=freshness_policy(DELIVERY_PLAN_KEY.to_user_string()),
     description=(
         "Which order is delivered on which day: every order open at the end of the plan date, planned "
         "against the capacity calendar (priority precedence, customer windows, holidays, maintenance). "

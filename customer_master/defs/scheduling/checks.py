@@ -8,12 +8,13 @@ Capacity and "every order explained" are re-measured on the rows as written, not
 import dagster as dg
 
 from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.shared import DELIVERY_PLAN_KEY, verdict_check_result
+from customer_master.defs.shared import DELIVERY_PLAN_KEY, daily_partitions, verdict_check_result
+from customer_master.monitoring.formats import threshold_percent
 from customer_master.scheduling import verdicts
 from customer_master.scheduling.models import Plan
 from customer_master.scheduling.records import PlanSummary, longest_high_utilization_run
 from customer_master.thresholds import get_thresholds
-from customer_master.warehouse.loader import SqlWarehouse
+from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.plans import capacity_violations, overall_schedule_variance, plan_integrity
 
 CHECK_CAPACITY = "capacity_never_exceeded"
@@ -24,44 +25,60 @@ CHECK_UTILIZATION = "sustained_capacity_utilization"
 CHECK_VARIANCE = "schedule_variance"
 DELIVERY_PERFORMANCE_KEY = dg.AssetKey("delivery_performance")
 
+# The configured thresholds as the definitions load: the check descriptions quote them.
+_T = get_thresholds()
+
+# Partitioned like delivery_plan: each evaluation names the plan date it checked.
 PLAN_CHECK_SPECS = [
     dg.AssetCheckSpec(
         CHECK_CAPACITY,
         asset=DELIVERY_PLAN_KEY,
+        partitions_def=daily_partitions,
         blocking=True,
         description="No resource x day beyond its regular or overtime capacity (blocks the schedule models).",
     ),
     dg.AssetCheckSpec(
         CHECK_EXPLAINED,
         asset=DELIVERY_PLAN_KEY,
+        partitions_def=daily_partitions,
         blocking=True,
         description="Every open order has one plan row: scheduled on a day and resource, or with a reason.",
     ),
     dg.AssetCheckSpec(
         CHECK_CALCULATION_ERRORS,
         asset=DELIVERY_PLAN_KEY,
-        description="Orders rejected for bad data; critical above the schedule error rate threshold (1 %).",
+        partitions_def=daily_partitions,
+        description=(
+            "Orders rejected for bad data; critical above "
+            f"{threshold_percent(_T.schedule_error_rate_critical)} of the plan's orders."
+        ),
     ),
     dg.AssetCheckSpec(
         CHECK_BACKLOG,
         asset=DELIVERY_PLAN_KEY,
-        description="Valid orders left unscheduled (no capacity or delivery day); critical above 100.",
+        partitions_def=daily_partitions,
+        description=(
+            "Valid orders left unscheduled (no capacity or delivery day); "
+            f"critical above {_T.order_backlog_critical}."
+        ),
     ),
     dg.AssetCheckSpec(
         CHECK_UTILIZATION,
         asset=DELIVERY_PLAN_KEY,
-        description="A resource above 95 % utilization on consecutive capacity days warns.",
+        partitions_def=daily_partitions,
+        description=(
+            f"A resource above {threshold_percent(_T.utilization_warn)} utilization on "
+            f"{_T.utilization_consecutive_days} or more consecutive capacity days warns."
+        ),
     ),
 ]
 
 
-def _plan_result(name: str, verdict) -> dg.AssetCheckResult:
-    return verdict_check_result(name, verdict, DELIVERY_PLAN_KEY)
+def _plan_result(name: str, verdict, *, rate: bool = False) -> dg.AssetCheckResult:
+    return verdict_check_result(name, verdict, DELIVERY_PLAN_KEY, rate=rate)
 
 
-def plan_check_results(
-    warehouse: SqlWarehouse, plan: Plan, summary: PlanSummary
-) -> list[dg.AssetCheckResult]:
+def plan_check_results(warehouse: Warehouse, plan: Plan, summary: PlanSummary) -> list[dg.AssetCheckResult]:
     t = get_thresholds()
     plan_date = plan.settings.plan_date
     integrity = plan_integrity(warehouse, plan_date)
@@ -77,7 +94,7 @@ def plan_check_results(
                 integrity.scheduled_without_slot,
             ),
         ),
-        _plan_result(CHECK_CALCULATION_ERRORS, verdicts.calculation_errors(summary, t)),
+        _plan_result(CHECK_CALCULATION_ERRORS, verdicts.calculation_errors(summary, t), rate=True),
         _plan_result(CHECK_BACKLOG, verdicts.unscheduled_backlog(summary, t)),
         _plan_result(
             CHECK_UTILIZATION,
@@ -89,9 +106,12 @@ def plan_check_results(
 @dg.asset_check(
     asset=DELIVERY_PERFORMANCE_KEY,
     name=CHECK_VARIANCE,
-    description="Share of delivered orders not delivered on their planned day; warns above 2 %.",
+    description=(
+        "Share of delivered orders not delivered on their planned day; "
+        f"warns above {threshold_percent(_T.schedule_variance_warn)}."
+    ),
 )
 def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     rate, delivered = overall_schedule_variance(warehouse.get_warehouse())
     verdict = verdicts.schedule_variance(rate, delivered, get_thresholds())
-    return verdict_check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY)
+    return verdict_check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY, rate=True)

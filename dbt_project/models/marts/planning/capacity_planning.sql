@@ -33,7 +33,7 @@ select
     scheduled_overtime_units,
     scheduled_units + scheduled_overtime_units as total_scheduled_units,
     utilization,
-    {{ wh_bool('utilization > 0.95') }} as is_over_95_pct,
+    {{ wh_bool('utilization > ' ~ var('utilization_warn')) }} as is_over_utilization_warn,
     is_maintenance,
     is_holiday,
     plan_date

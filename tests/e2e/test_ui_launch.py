@@ -1,0 +1,95 @@
+"""`make ui` (issue 11): starts clean on the ports it is given and stops when told to.
+
+It used to print "code location name ... does not match" dozens of times, ignore CM_SANDBOX_PORT,
+always take port 3000, and leave the sandbox, `dagster dev`, the webserver and the daemon running
+for more than a minute after Ctrl-C or a SIGTERM. Real processes throughout: make, the sandbox,
+`dagster dev` on a temporary DAGSTER_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 240
+STOP_TIMEOUT_S = 15
+LOCATION_STATUS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_loaded(proc: subprocess.Popen, ui_port: int, sandbox_port: int) -> None:
+    """/server_info answers, the code location has loaded, and the sandbox listens on its port."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "make ui exited while starting"
+        try:
+            base = f"http://127.0.0.1:{ui_port}"
+            httpx.get(f"{base}/server_info", timeout=5).raise_for_status()
+            graphql = httpx.post(f"{base}/graphql", json={"query": LOCATION_STATUS}, timeout=5)
+            entries = graphql.json()["data"]["workspaceOrError"]["locationEntries"]
+            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                with socket.create_connection(("127.0.0.1", sandbox_port), timeout=5):
+                    return
+        except (httpx.HTTPError, OSError, KeyError, TypeError, ValueError):
+            pass
+        time.sleep(1)
+    raise AssertionError(f"make ui did not come up within {START_TIMEOUT_S} s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm-to-make"])
+def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_process(tmp_path, stop):
+    ui_port, sandbox_port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "CM_UI_PORT": str(ui_port),
+        "CM_SANDBOX_PORT": str(sandbox_port),
+        "CM_DATA_DIR": str(tmp_path / "data"),
+        "CM_DUCKDB_PATH": str(tmp_path / "data" / "warehouse.duckdb"),
+    }
+    env.pop("MONDAY_API_URL", None)
+    log = tmp_path / "make_ui.log"
+    # `-o .venv/.synced`: this test runs inside the project's venv; re-syncing it is not under test.
+    cmd = ["make", "--no-print-directory", "-o", ".venv/.synced", "ui", f"DAGSTER_HOME={tmp_path / 'home'}"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    children: list[psutil.Process] = []
+    try:
+        _wait_until_loaded(proc, ui_port, sandbox_port)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()[:4]) for c in children)
+        for part in ("customer_master.sandbox serve", "dagster_webserver", "dagster._daemon"):
+            assert part in names, names
+        if stop == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends to the foreground group
+        else:
+            proc.send_signal(signal.SIGTERM)  # make forwards SIGTERM to the recipe's shell
+        _gone, alive = psutil.wait_procs([psutil.Process(proc.pid), *children], timeout=STOP_TIMEOUT_S)
+        assert not alive, f"still running {STOP_TIMEOUT_S} s after {stop}: {[p.cmdline()[:4] for p in alive]}"
+    finally:
+        # On a failure, leave nothing behind: the jobs run in process groups of their own.
+        for child in children:
+            if child.is_running():
+                child.kill()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    output = log.read_text()
+    assert f"Dagster UI: http://127.0.0.1:{ui_port}" in output
+    assert "does not match" not in output, output[-3000:]
