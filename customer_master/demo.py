@@ -71,7 +71,9 @@ def _run_and_report(partition: str) -> int:
     _print_ingestion(result)
     _print_plan(result)
     # The shipped resources, resolved as a run resolves them (dg.EnvVar secrets included).
-    with dg.DagsterInstance.get() as instance, dg.build_resources(defs().resources) as resources:
+    resource_defs = defs().resources
+    assert resource_defs is not None  # the defs folder binds them (defs/resources.py)
+    with dg.DagsterInstance.get() as instance, dg.build_resources(resource_defs) as resources:
         _record_and_print_digest(instance, result, resources)
         _print_tables(resources.warehouse)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")

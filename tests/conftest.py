@@ -56,3 +56,16 @@ def shipped_instance(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         yield instance
+
+
+@pytest.fixture()
+def settings_from_defaults(monkeypatch):
+    """No variable of the settings tree set (the developer's shell may set some), and the cached
+    tree re-read before and after the test."""
+    from customer_master.settings import env_var_names, get_settings
+
+    for name in env_var_names():
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from customer_master.alerts.models import Alert, DailyDigest, FailedCheck
+from customer_master.alerts.models import Alert, DailyDigest, FailedCheck, Severity
 from customer_master.common import truncate
 
 FreshnessState = Literal["pass", "warn", "fail"]
@@ -271,6 +271,7 @@ def daily_digest_alert(digest: DailyDigest) -> Alert:
     status = digest.status.strip().lower() or "unknown"
     checks = _unique_checks(digest.failed_checks)
     any_critical = any(c.severity == "critical" for c in checks)
+    severity: Severity
     if not digest.succeeded:
         severity, verdict = "critical", f"did not succeed (status {status})"
     else:

@@ -142,6 +142,7 @@ def render_slack_payload(alert: Alert, *, ui_base_url: str | None) -> dict[str, 
                 f"{escape_mrkdwn(truncate(value, FIELD_MAX_CHARS))}",
             }
             for key, value in list(alert.where.items())[:MAX_FIELDS]
+            if value is not None  # always true (Alert drops None values): narrows the type
         ]
         blocks.append({"type": "section", "fields": fields})
 

@@ -18,8 +18,16 @@ hold the field and words its column title tends to contain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict, TypeGuard, Unpack, get_args
 
-ENTITIES: tuple[str, ...] = ("customers", "orders", "capacity")
+Entity = Literal["customers", "orders", "capacity"]
+ENTITIES: tuple[str, ...] = get_args(Entity)
+
+
+def is_entity(name: str) -> TypeGuard[Entity]:
+    """Whether `name` is one of ENTITIES (so it can index `BoardMapping.entities`)."""
+    return name in ENTITIES
+
 
 # The SQL type ("lane") each kind lands in; staging reads one lane per field.
 KIND_LANE: dict[str, str] = {
@@ -84,7 +92,18 @@ class FieldSpec:
     default_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _f(lane: str, required: bool, description: str, kinds: tuple[str, ...], **kw) -> FieldSpec:
+class _SpecOptions(TypedDict, total=False):
+    """The optional `FieldSpec` fields, by keyword."""
+
+    column_types: tuple[str, ...]
+    hints: tuple[str, ...]
+    value_sets: tuple[str, ...]
+    default_values: dict[str, tuple[str, ...]]
+
+
+def _f(
+    lane: str, required: bool, description: str, kinds: tuple[str, ...], **kw: Unpack[_SpecOptions]
+) -> FieldSpec:
     return FieldSpec(lane, required, description, kinds, **kw)
 
 

@@ -105,7 +105,7 @@ def _shown(values: Sequence[Any]) -> str:
 def _canonical(mapping: BoardMapping, fr: FieldResolution) -> dict[str, str] | None:
     if not FIELDS[fr.entity][fr.field].value_sets:
         return None
-    f = mapping.entities[fr.entity].fields.get(fr.field)
+    f = mapping.entity(fr.entity).fields.get(fr.field)
     if f is None:
         return None
     return {

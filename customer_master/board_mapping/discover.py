@@ -21,10 +21,11 @@ platform needs it. Status and priority labels are sorted into value sets by thei
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 from rapidfuzz import fuzz
@@ -85,9 +86,10 @@ class FieldProposal:
     field: str
     required: bool
     chosen: Candidate | None = None
-    alternatives: list[Candidate] = field(default_factory=list)
+    # `dataclasses.field`: the attribute `field` above shadows the bare name for type checkers.
+    alternatives: list[Candidate] = dataclasses.field(default_factory=list)
     values: dict[str, list[str]] | None = None
-    unclassified_labels: list[str] = field(default_factory=list)
+    unclassified_labels: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -188,7 +190,7 @@ def propose_entity(
     if not any(c.id == ITEM_NAME_COLUMN for c in columns):  # Monday always lists it; a test board may not
         columns.append(Column(id=ITEM_NAME_COLUMN, title="Name", type="name"))
     proposals = {name: FieldProposal(entity, name, spec.required) for name, spec in FIELDS[entity].items()}
-    pairs: list[Candidate | tuple] = []
+    pairs: list[tuple[float, str, Candidate]] = []
     for name in FIELDS[entity]:
         if (entity, name) in _FOLLOWERS:
             continue
@@ -286,13 +288,13 @@ def _field_line(p: FieldProposal) -> list[str]:
         if not p.required:
             hint = f"; candidates: {alternatives}" if alternatives else ""
             return [f"      # {p.field}: no column matched (optional: leave it out, or map it){hint}"]
-        body = {"column_id": None, "title": None, "kind": spec.kinds[0]}
+        body: dict[str, object] = {"column_id": None, "title": None, "kind": spec.kinds[0]}
         note = f"REQUIRED, no column matched: fill in column_id and title ({spec.description})"
         if alternatives:
             note += f"; candidates: {alternatives}"
         return [f"      {p.field}: {_flow(body)}  # {note}"]
     c = p.chosen
-    body: dict[str, object] = {"column_id": c.column.id, "title": c.column.title, "kind": c.kind}
+    body = {"column_id": c.column.id, "title": c.column.title, "kind": c.kind}
     if c.extra_key:
         body["extra_key"] = c.extra_key
     if p.values:

@@ -20,7 +20,7 @@ empty), refused for a required one. Every error names the key's path and, where 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -39,10 +39,11 @@ from customer_master.board_mapping.catalog import (
     ITEM_NAME_COLUMN,
     ITEM_NAME_KINDS,
     KIND_LANE,
+    Entity,
+    is_entity,
     required_fields,
 )
 
-Entity = Literal["customers", "orders", "capacity"]
 Kind = Literal["string", "number", "date", "date_to", "bool", "ids", "label", "time"]
 CHECK_COMMAND = "python -m customer_master.board_mapping check"
 
@@ -114,7 +115,7 @@ class EntityMapping(BaseModel):
     def _no_column_mapped_twice(self) -> EntityMapping:
         seen: dict[tuple[str, str, str | None], str] = {}
         for name, f in self.fields.items():
-            if not f.is_mapped:
+            if f.column_id is None:  # not mapped
                 continue
             key = (f.column_id, f.kind, f.extra_key)
             if key in seen:
@@ -149,11 +150,17 @@ class BoardMapping(BaseModel):
     @property
     def board_ids(self) -> dict[str, str]:
         """entity -> board id, in catalog order."""
-        return {entity: self.entities[entity].board_id for entity in ENTITIES}
+        return {entity: self.entity(entity).board_id for entity in ENTITIES}
 
     @property
     def path(self) -> str:
         return self._path
+
+    def entity(self, name: str) -> EntityMapping:
+        """`entities[name]` for a name held as plain text (a KeyError for a name that is no entity)."""
+        if not is_entity(name):
+            raise KeyError(name)
+        return self.entities[name]
 
     def line_of(self, entity: str, field_name: str) -> int | None:
         """The line of `field_name`'s key in the file (None for a mapping built in code)."""
@@ -225,7 +232,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys (plain YAML keeps the last one silently)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: dict[object, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)

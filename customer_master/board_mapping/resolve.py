@@ -12,9 +12,9 @@ label in `values` that the column does not have).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 import orjson
 
@@ -139,6 +139,20 @@ def _candidates(entity: str, field_name: str, columns: Sequence[Column]) -> str:
     return "columns of a fitting type: " + ", ".join(_describe(c) for c in fitting[:8])
 
 
+class _Shared(TypedDict):
+    """The `FieldResolution` fields that do not depend on how the field resolved."""
+
+    entity: str
+    field: str
+    board_id: str
+    required: bool
+    kind: str
+    extra_key: str | None
+    mapped_column_id: str | None
+    mapped_title: str | None
+    where: str
+
+
 def resolve_field(
     mapping: BoardMapping,
     entity: str,
@@ -149,8 +163,8 @@ def resolve_field(
 ) -> FieldResolution:
     spec = FIELDS[entity][field_name]
     where = mapping.where(entity, field_name)
-    board_id = mapping.entities[entity].board_id
-    common = dict(
+    board_id = mapping.entity(entity).board_id
+    common = _Shared(
         entity=entity,
         field=field_name,
         board_id=board_id,
@@ -231,7 +245,7 @@ def resolve_entity(
     mapping: BoardMapping, entity: str, columns: Sequence[Column] | None, *, board_name: str | None = None
 ) -> EntityResolution:
     """Resolve one entity's fields against its board's columns (None: the board was never read)."""
-    em = mapping.entities[entity]
+    em = mapping.entity(entity)
     label = f"board {em.board_id}" + (f" {board_name!r}" if board_name else "") + f" ({entity})"
     if columns is None:
         return EntityResolution(
@@ -250,8 +264,8 @@ def resolve_entity(
 
 def resolve_mapping(
     mapping: BoardMapping,
-    columns_by_board: dict[str, Sequence[Column]],
-    board_names: dict[str, str] | None = None,
+    columns_by_board: Mapping[str, Sequence[Column]],
+    board_names: Mapping[str, str] | None = None,
 ) -> MappingResolution:
     board_names = board_names or {}
     return MappingResolution(

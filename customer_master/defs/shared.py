@@ -30,6 +30,10 @@ DAILY_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 # The day's delivery plan (defs/scheduling); dbt's `planning` source tables translate to it.
 DELIVERY_PLAN_KEY = dg.AssetKey("delivery_plan")
 
+# A metadata value as these assets attach it: a subset of what Dagster's `metadata=` accepts (its own
+# alias, RawMetadataValue, is not exported); float takes ints too.
+MetadataEntry = dg.MetadataValue | str | float
+
 
 def verdict_check_result(
     name: str, verdict: Verdict, asset: dg.AssetKey, *, rate: bool = False
@@ -39,7 +43,7 @@ def verdict_check_result(
     A `rate` (a fraction) also gets `value_pct`/`threshold_pct` and a text `value_percent` ("0.16 %",
     as the CLI prints it); `value`/`threshold` stay fractions for the sensors that read them."""
     severity = dg.AssetCheckSeverity.ERROR if verdict.severity == "error" else dg.AssetCheckSeverity.WARN
-    metadata: dict[str, object] = {
+    metadata: dict[str, MetadataEntry] = {
         "value": dg.MetadataValue.float(float(verdict.value)),
         "threshold": dg.MetadataValue.float(float(verdict.threshold)),
         "summary": verdict.description,

@@ -29,7 +29,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -101,8 +101,8 @@ class MondayClient:
     ) -> None:
         # Redact the token as given (with its stray newline, if any) before anything can fail.
         self._redact = Redactor(token)
-        token = clean_secret(token, token_env_var)  # SecretValueError names the variable, not the value
-        if not token:
+        api_token = clean_secret(token, token_env_var)  # SecretValueError names the variable, not the value
+        if not api_token:
             raise ValueError(f"a Monday API token is required ({token_env_var} is not set)")
         check_api_version(api_version)
         if retry_budget_seconds <= 0:
@@ -136,7 +136,7 @@ class MondayClient:
         self._pacer = ComplexityPacer(reserve=min_complexity_reserve)
         self._http = httpx.Client(
             headers={
-                "Authorization": token,
+                "Authorization": api_token,
                 "API-Version": api_version,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
@@ -489,12 +489,15 @@ class MondayClient:
         """Board metadata: columns (with settings_str), groups, items_count, state."""
         return extract.get_board(self, board_id)
 
-    def iter_item_pages(self, board: Board, *, since: dt.date | None = None) -> Iterator[ItemPage]:
+    def iter_item_pages(
+        self, board: Board, *, since: dt.date | None = None
+    ) -> Generator[ItemPage, None, None]:
         """Every active item of `board` (or those updated on/after `since`), parsed, page by page.
 
         Each item is yielded exactly once, even when the cursor chain breaks mid-board (an expired
         cursor, or a page that used up its retry budget): the pages already yielded are kept and
-        the rest of the board is found by an id scan and read by id (see extract.iter_item_pages)."""
+        the rest of the board is found by an id scan and read by id (see extract.iter_item_pages).
+        A generator: close it to stop early."""
         return extract.iter_item_pages(self, board, since=since)
 
     def active_item_ids(self, board_id: str) -> set[str]:

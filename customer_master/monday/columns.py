@@ -367,7 +367,7 @@ _STATUS_EXTRA: dict[tuple[Any, Any], str] = {}
 _PHONE_EXTRA: dict[Any, str] = {}
 
 
-def _cached(cache: dict, key: Any, obj: Callable[[], Any]) -> str:
+def _cached(cache: dict[Any, str], key: Any, obj: Callable[[], Any]) -> str:
     found = cache.get(key)
     if found is None:
         if len(cache) >= _CACHE_LIMIT:
@@ -392,7 +392,7 @@ def _email_typed(email: Any, label: Any) -> Typed:
     # Sparse extras: the label only when it says something else; `valid: false` flags an address
     # that does not look like one (kept as parsed: plausibility is dbt's call, not quarantine).
     if label and label != email:
-        extra: dict[str, Any] | None = {"label": label}
+        extra: dict[str, Any] = {"label": label}
         if not _EMAIL.match(email):
             extra["valid"] = False
     elif not _EMAIL.match(email):
@@ -464,7 +464,7 @@ def _location_typed(address: Any, lat: Any, lng: Any, city: Any, country: Any, c
     return (address or None, None, None, None, None, None, _dumps(extra).decode())
 
 
-def _status(cv: dict[str, Any], v: Any) -> Typed:
+def _status(cv: Mapping[str, Any], v: Any) -> Typed:
     if "label" not in cv and "index" not in cv:
         return _slow(StatusJson, "status", cv, v)
     label = cv.get("label")
@@ -484,12 +484,13 @@ def _status(cv: dict[str, Any], v: Any) -> Typed:
 _fromisoformat_date = dt.date.fromisoformat
 
 
-def _date_value(cv: dict[str, Any], v: Any) -> Typed:
+def _date_value(cv: Mapping[str, Any], v: Any) -> Typed:
     raw = cv.get("date", _MISSING)
     if raw is _MISSING:
         return _slow(DateJson, "date", cv, v)
     if not raw:
         return EMPTY if v is None else _slow(DateJson, "date", cv, v)
+    day: dt.date | None
     if type(raw) is str and len(raw) == 10:
         try:
             day = _fromisoformat_date(raw)
@@ -503,7 +504,7 @@ def _date_value(cv: dict[str, Any], v: Any) -> Typed:
     return (None, None, day, None, None, None, _dumps({"time": _time(time, "time")}).decode())
 
 
-def _timeline(cv: dict[str, Any], v: Any) -> Typed:
+def _timeline(cv: Mapping[str, Any], v: Any) -> Typed:
     if "from" not in cv and "to" not in cv:
         return _slow(TimelineJson, "timeline", cv, v)
     start, end = cv.get("from"), cv.get("to")
@@ -512,7 +513,7 @@ def _timeline(cv: dict[str, Any], v: Any) -> Typed:
     return (None, None, _date(start, "timeline start"), _date(end, "timeline end"), None, None, None)
 
 
-def _numbers(cv: dict[str, Any], v: Any) -> Typed:
+def _numbers(cv: Mapping[str, Any], v: Any) -> Typed:
     number = cv.get("number")
     if type(number) is float:
         if number - number != 0.0:  # inf or nan
@@ -532,7 +533,7 @@ def _numbers(cv: dict[str, Any], v: Any) -> Typed:
     return EMPTY if parsed is None else (None, parsed, None, None, None, None, None)
 
 
-def _text(cv: dict[str, Any], v: Any) -> Typed:
+def _text(cv: Mapping[str, Any], v: Any) -> Typed:
     text = cv.get("text")
     if text:
         return (text, None, None, None, None, None, None)
@@ -543,7 +544,7 @@ def _text(cv: dict[str, Any], v: Any) -> Typed:
     return _slow(TextJson, cv.get("type") or "text", cv, v)
 
 
-def _email(cv: dict[str, Any], v: Any) -> Typed:
+def _email(cv: Mapping[str, Any], v: Any) -> Typed:
     email = cv.get("email", _MISSING)
     if email is _MISSING:
         return _slow(EmailJson, "email", cv, v)
@@ -552,7 +553,7 @@ def _email(cv: dict[str, Any], v: Any) -> Typed:
     return _email_typed(email, cv.get("label"))
 
 
-def _phone(cv: dict[str, Any], v: Any) -> Typed:
+def _phone(cv: Mapping[str, Any], v: Any) -> Typed:
     phone = cv.get("phone", _MISSING)
     if phone is _MISSING:
         return _slow(PhoneJson, "phone", cv, v)
@@ -561,7 +562,7 @@ def _phone(cv: dict[str, Any], v: Any) -> Typed:
     return _phone_typed(phone, cv.get("country_short_name"))
 
 
-def _dropdown(cv: dict[str, Any], v: Any) -> Typed:
+def _dropdown(cv: Mapping[str, Any], v: Any) -> Typed:
     options = cv.get("values")
     if options is None:
         return _slow(DropdownJson, "dropdown", cv, v)
@@ -579,7 +580,7 @@ def _dropdown(cv: dict[str, Any], v: Any) -> Typed:
     return _dropdown_typed(ids, labels)
 
 
-def _checkbox(cv: dict[str, Any], v: Any) -> Typed:
+def _checkbox(cv: Mapping[str, Any], v: Any) -> Typed:
     checked = cv.get("checked")
     if checked is None:
         return _slow(CheckboxJson, "checkbox", cv, v)
@@ -588,7 +589,7 @@ def _checkbox(cv: dict[str, Any], v: Any) -> Typed:
     return (None, None, None, None, checked, None, None)
 
 
-def _board_relation(cv: dict[str, Any], v: Any) -> Typed:
+def _board_relation(cv: Mapping[str, Any], v: Any) -> Typed:
     linked = cv.get("linked_item_ids")
     if linked is None:
         return _slow(BoardRelationJson, "board_relation", cv, v)
@@ -604,7 +605,7 @@ def _board_relation(cv: dict[str, Any], v: Any) -> Typed:
     return (display, None, None, None, None, _dumps(ids).decode(), None)
 
 
-def _people(cv: dict[str, Any], v: Any) -> Typed:
+def _people(cv: Mapping[str, Any], v: Any) -> Typed:
     entities = cv.get("persons_and_teams")
     if entities is None:
         return _slow(PeopleJson, "people", cv, v)
@@ -622,7 +623,7 @@ def _people(cv: dict[str, Any], v: Any) -> Typed:
     return _people_typed(ids, kinds)
 
 
-def _location(cv: dict[str, Any], v: Any) -> Typed:
+def _location(cv: Mapping[str, Any], v: Any) -> Typed:
     if "address" not in cv and "lat" not in cv:
         return _slow(LocationJson, "location", cv, v)
     address, lat, lng = cv.get("address"), cv.get("lat"), cv.get("lng")
@@ -631,7 +632,7 @@ def _location(cv: dict[str, Any], v: Any) -> Typed:
     return _location_typed(address, lat, lng, cv.get("city"), cv.get("country"), cv.get("country_short"))
 
 
-def _hour(cv: dict[str, Any], v: Any) -> Typed:
+def _hour(cv: Mapping[str, Any], v: Any) -> Typed:
     if "hour" not in cv and "minute" not in cv:
         return _slow(HourJson, "hour", cv, v)
     hour, minute = cv.get("hour"), cv.get("minute")
@@ -681,7 +682,7 @@ def parse_timestamp(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def parse_items(board_id: str, raw_items: list[dict]) -> ItemPage:
+def parse_items(board_id: str, raw_items: list[dict[str, Any]]) -> ItemPage:
     """Turn one page of raw items (the `items` list of items_page/next_items_page) into a columnar
     `ItemPage`. Never raises on bad data: unparseable values and id-less items are quarantined.
 

@@ -24,7 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from customer_master.redaction import REDACTED, Redactor  # noqa: F401 - re-exported for the client
+# Re-exported for the client (the `as` form marks the re-export explicit).
+from customer_master.redaction import REDACTED as REDACTED
+from customer_master.redaction import Redactor as Redactor
 
 
 class MondayError(Exception):
@@ -281,7 +283,8 @@ def parse_error_objects(body: Mapping[str, Any], http_status: int | None = None)
             continue
         if not isinstance(err, Mapping):
             continue
-        ext = err.get("extensions") if isinstance(err.get("extensions"), Mapping) else {}
+        extensions = err.get("extensions")
+        ext = extensions if isinstance(extensions, Mapping) else {}
         message = str(err.get("message") or ext.get("code") or "unknown error")
         code = _str_or_none(ext.get("code")) or _str_or_none(err.get("error_code"))
         status = _as_int(ext.get("status_code")) or http_status

@@ -199,7 +199,7 @@ def _raw_pages(
     purposes: tuple[str, str],
     query_params: Mapping[str, Any] | None = None,
     limit: int | None = None,
-) -> Iterator[list[dict[str, Any]]]:
+) -> Generator[list[dict[str, Any]], None, None]:
     """Raw `items` lists of one cursor chain: items_page nested in boards, then next_items_page.
 
     A chain is sequential: page N+1 needs page N's cursor. To keep the round trips back to back,
@@ -212,7 +212,7 @@ def _raw_pages(
     variables: dict[str, Any] = {"board_ids": [board_id], "limit": limit}
     if query_params is not None:
         variables["query_params"] = dict(query_params)
-    ahead: dict[str, Future] = {}
+    ahead: dict[str, Future[dict[str, Any]]] = {}
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"monday-{board_id}") as workers:
 
@@ -253,7 +253,7 @@ def _raw_pages(
 
 def iter_item_pages(
     client: MondayClient, board: Board, *, since: dt.date | None = None
-) -> Iterator[ItemPage]:
+) -> Generator[ItemPage, None, None]:
     """Every active item of the board (updated on/after `since` if given), parsed, once each.
 
     The cursor chain is read first. When it breaks part way (a cursor expired, as Monday's cursors
@@ -367,7 +367,7 @@ def _items_by_ids(client: MondayClient, board_id: str, ids: list[str]) -> Iterat
     with ThreadPoolExecutor(
         max_workers=_HYDRATE_IN_FLIGHT, thread_name_prefix=f"monday-{board_id}-ids"
     ) as pool:
-        in_flight: deque[Future] = deque()
+        in_flight: deque[Future[dict[str, Any]]] = deque()
         try:
             while batches or in_flight:
                 while batches and len(in_flight) < _HYDRATE_IN_FLIGHT:

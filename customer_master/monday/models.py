@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -115,8 +115,8 @@ class ItemPage:
     """
 
     board_id: str
-    items: dict[str, list] = field(default_factory=lambda: {f: [] for f in ITEM_FIELDS})
-    values: dict[str, list] = field(default_factory=lambda: {f: [] for f in COLUMN_VALUE_FIELDS})
+    items: dict[str, list[Any]] = field(default_factory=lambda: {f: [] for f in ITEM_FIELDS})
+    values: dict[str, list[Any]] = field(default_factory=lambda: {f: [] for f in COLUMN_VALUE_FIELDS})
     quarantine: list[QuarantineRecord] = field(default_factory=list)
 
     @property

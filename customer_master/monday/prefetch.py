@@ -6,14 +6,20 @@ next page (network wait, JSON decode, parsing) and staging the current one in th
 
 from __future__ import annotations
 
+import enum
 import queue
 import threading
 from collections.abc import Iterator
-from typing import TypeVar
+from typing import Final, Literal, TypeVar
 
 T = TypeVar("T")
 
-_DONE = object()
+
+class _Marker(enum.Enum):
+    DONE = enum.auto()  # an enum member, so `item is _DONE` narrows the queue entry's type
+
+
+_DONE: Final = _Marker.DONE
 _POLL_SECONDS = 0.1
 
 
@@ -27,10 +33,10 @@ def prefetched(items: Iterator[T], depth: int = 2, *, name: str = "prefetch") ->
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    buffer: queue.Queue[tuple[T | Literal[_Marker.DONE], BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(entry: tuple[object, BaseException | None]) -> bool:
+    def put(entry: tuple[T | Literal[_Marker.DONE], BaseException | None]) -> bool:
         while not stop.is_set():
             try:
                 buffer.put(entry, timeout=_POLL_SECONDS)

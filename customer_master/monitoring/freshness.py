@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from customer_master.alerts.messages import freshness_needs_alert
+from customer_master.alerts.messages import FreshnessState, freshness_needs_alert
 
 State = Literal["PASS", "WARN", "FAIL", "UNKNOWN"]
+# The alert builders' name of a state, by the state in lower case; UNKNOWN has none (it never alerts).
+ALERT_STATES: Mapping[str, FreshnessState] = {"pass": "pass", "warn": "warn", "fail": "fail"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +35,11 @@ class FreshnessRule:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        if self.kind == "window" and (self.fail_after is None or self.fail_after <= dt.timedelta(0)):
-            raise ValueError("a window freshness rule needs fail_after > 0")
-        if self.kind == "window" and self.warn_after is not None and self.warn_after >= self.fail_after:
-            raise ValueError("warn_after must be shorter than fail_after")
+        if self.kind == "window":
+            if self.fail_after is None or self.fail_after <= dt.timedelta(0):
+                raise ValueError("a window freshness rule needs fail_after > 0")
+            if self.warn_after is not None and self.warn_after >= self.fail_after:
+                raise ValueError("warn_after must be shorter than fail_after")
         if self.kind == "daily" and (self.deadline is None or self.window is None):
             raise ValueError("a daily freshness rule needs a deadline and a window")
 
@@ -53,6 +56,7 @@ def _span(delta: dt.timedelta | None) -> str:
 
 def last_deadline(rule: FreshnessRule, now: dt.datetime) -> dt.datetime:
     """The most recent deadline at or before `now` (aware, in UTC)."""
+    assert rule.deadline is not None, "only daily rules have deadlines (checked in __post_init__)"
     tz = ZoneInfo(rule.timezone)
     local = now.astimezone(tz)
     deadline = dt.datetime.combine(local.date(), rule.deadline, tzinfo=tz)
@@ -66,25 +70,31 @@ def evaluate(rule: FreshnessRule, last_updated: dt.datetime | None, now: dt.date
     if last_updated is None:
         return "UNKNOWN"
     if rule.kind == "window":
+        assert rule.fail_after is not None, "checked in __post_init__"
         age = now - last_updated
         if age > rule.fail_after:
             return "FAIL"
         if rule.warn_after is not None and age > rule.warn_after:
             return "WARN"
         return "PASS"
+    assert rule.window is not None, "checked in __post_init__"
     window_start = last_deadline(rule, now) - rule.window
     return "PASS" if last_updated >= window_start else "FAIL"
 
 
-def transitions(previous: Mapping[str, str], current: Mapping[str, str]) -> list[tuple[str, str | None, str]]:
+def transitions(
+    previous: Mapping[str, str], current: Mapping[str, State]
+) -> list[tuple[str, str | None, State]]:
     """(asset, before, now) for each change worth one alert (`freshness_needs_alert`: into WARN or
     FAIL, or back to PASS from one of them). UNKNOWN neither alerts nor resets a state."""
-    out = []
+    out: list[tuple[str, str | None, State]] = []
     for asset, state in sorted(current.items()):
         before = previous.get(asset)
         if state == "UNKNOWN":
             continue
-        if freshness_needs_alert(before.lower() if before else None, state.lower()):
+        if freshness_needs_alert(
+            ALERT_STATES.get(before.lower()) if before else None, ALERT_STATES[state.lower()]
+        ):
             out.append((asset, before, state))
     return out
 

@@ -32,7 +32,9 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInterfaceType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -161,4 +163,5 @@ def _applies(schema: GraphQLSchema, type_condition: str | None, parent) -> bool:
         return False
     if cond is parent:
         return True
-    return is_abstract_type(cond) and schema.is_sub_type(cond, parent)
+    # isinstance rather than is_abstract_type (the same test): it narrows the type for is_sub_type.
+    return isinstance(cond, GraphQLInterfaceType | GraphQLUnionType) and schema.is_sub_type(cond, parent)

@@ -24,12 +24,16 @@ import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import orjson
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FragmentDefinitionNode,
+    GraphQLEnumType,
     GraphQLError,
+    GraphQLFormattedError,
     GraphQLSchema,
     OperationDefinitionNode,
     build_schema,
@@ -194,7 +198,7 @@ class _Prepared:
     """A parsed + validated query (cached by query text)."""
 
     document: DocumentNode | None
-    errors: list[dict]
+    errors: list[GraphQLFormattedError]
     fragments: dict[str, FragmentDefinitionNode]
     plans: dict  # operation name -> OpPlan | None (None = use graphql-core)
 
@@ -391,11 +395,11 @@ class SandboxEngine:
             return self._errors_response(200, prepared.errors, request_id, rate_headers, delay)
         assert prepared.document is not None
         operation = get_operation_ast(prepared.document, operation_name)
-        coerced = None
+        coerced: dict[str, Any] | None = None
         if operation is not None:
-            coerced = get_variable_values(self.schema, operation.variable_definitions or [], variables)
-            if isinstance(coerced, list):  # variable errors: let graphql-core format them
-                coerced = None
+            values = get_variable_values(self.schema, operation.variable_definitions or [], variables)
+            if not isinstance(values, list):  # a list: variable errors, let graphql-core format them
+                coerced = values
 
         cost = 0
         if operation is not None and coerced is not None:
@@ -439,12 +443,13 @@ class SandboxEngine:
         ctx = Ctx(self, self.ws, version, complexity)
 
         data = None
-        errors: list[dict] = []
+        errors: list[GraphQLFormattedError] = []
         plan = None
         if self.use_fast_path and operation is not None and coerced is not None:
             plan = self._plan(prepared, operation, operation_name)
         done = False
         if plan is not None:
+            assert coerced is not None  # a plan is only made for coerced variables
             try:
                 data = execute_plan(plan, ctx, coerced)
                 c["fast_path"] += 1
@@ -468,6 +473,7 @@ class SandboxEngine:
                 field_resolver=field_resolver,
                 type_resolver=type_resolver,
             )
+            assert isinstance(result, ExecutionResult)  # the resolvers are synchronous: never awaitable
             for err in result.errors or []:
                 if isinstance(err.original_error, RequestAbort):
                     return self._abort(err.original_error, request_id, rate_headers, delay)
@@ -521,7 +527,7 @@ class SandboxEngine:
     # ----------------------------------------------------------------------- error bodies
 
     def _errors_response(
-        self, status: int, errors: list[dict], request_id: str, headers: dict, delay: float
+        self, status: int, errors: list[GraphQLFormattedError], request_id: str, headers: dict, delay: float
     ) -> Response:
         body = {
             "errors": [
@@ -666,7 +672,9 @@ class SandboxEngine:
         board = self._board(board_id)
         if column_id in board.columns_by_id or column_id == "name":
             raise ValueError(f"column {column_id} already exists on board {board.id}")
-        column_types = self.schema.type_map["ColumnType"].values  # type: ignore[union-attr]
+        column_enum = self.schema.type_map["ColumnType"]
+        assert isinstance(column_enum, GraphQLEnumType)
+        column_types = column_enum.values
         if type not in column_types or type == "name":
             raise ValueError(f"unknown column type {type!r}; use one of Monday's ColumnType names")
         parsed_labels = None
@@ -841,7 +849,7 @@ _UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\
 _UNKNOWN_ARG = re.compile(r"^Unknown argument '([^']+)' on field '([^']+)'\.")
 
 
-def _format_validation_error(err: GraphQLError) -> dict:
+def _format_validation_error(err: GraphQLError) -> GraphQLFormattedError:
     out = err.formatted
     m = _UNDEFINED_FIELD.match(err.message)
     if m:
@@ -856,7 +864,7 @@ def _format_validation_error(err: GraphQLError) -> dict:
     return out
 
 
-def _format_error(err: GraphQLError) -> dict:
+def _format_error(err: GraphQLError) -> GraphQLFormattedError:
     out = err.formatted
     if not isinstance(err.original_error, MondayError) and err.original_error is not None:
         out["extensions"] = {"code": "INTERNAL_SERVER_ERROR"}

@@ -18,12 +18,18 @@ queries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
@@ -39,7 +45,7 @@ from graphql.execution.values import get_argument_values
 from graphql.language import ListValueNode, ObjectValueNode
 
 from customer_master.sandbox.model import STATE_NAMES
-from customer_master.sandbox.resolvers import GETTERS, Ctx, select_columns
+from customer_master.sandbox.resolvers import GETTERS, Ctx, Getter, select_columns
 from customer_master.sandbox.values import (
     compile_renderer,
     full_renderer,
@@ -67,22 +73,24 @@ class FNode:
         "args",
         "dynamic",
         "child",
+        "variants",
         "typename",
         "prepared",
     )
 
-    def __init__(self, key: str, name: str, kind: int) -> None:
+    def __init__(self, key: str, name: str, kind: int, getter: Getter) -> None:
         self.key = key
         self.name = name
         self.kind = kind
-        self.getter = None
-        self.fdef = None
-        self.ast = None
-        self.args: dict = {}
+        self.getter = getter
+        self.fdef: GraphQLField | None = None  # fdef and ast: every kind but TYPENAME
+        self.ast: FieldNode | None = None
+        self.args: dict[str, Any] = {}
         self.dynamic = False
-        self.child = None
-        self.typename = None
-        self.prepared: dict = {}
+        self.child: ObjPlan | None = None  # OBJ and LIST
+        self.variants: dict[str, ObjPlan] = {}  # CVLIST: ColumnValue type name -> plan
+        self.typename: str | None = None  # TYPENAME
+        self.prepared: dict[tuple[object, ...], _Prepared] = {}  # CVLIST: see _prepare
 
 
 class ObjPlan:
@@ -91,20 +99,20 @@ class ObjPlan:
     def __init__(self, type_name: str, fields: list[FNode]) -> None:
         self.type_name = type_name
         self.fields = fields
-        self.renderers: dict = {}  # column values only: column type -> generated projection
-        self._item_renderer = None
+        self.renderers: dict[str, Callable[..., dict[str, Any]]] = {}  # column values only: by column type
+        self._item_renderer: Callable[[Any, _Run], dict[str, Any]] | None = None
 
-    def item_renderer(self):
+    def item_renderer(self) -> Callable[[Any, _Run], dict[str, Any]]:
         """Item plans only: a generated `render_item(item, run)` with attribute reads inlined."""
         if self._item_renderer is None:
             self._item_renderer = _compile_item_renderer(self)
         return self._item_renderer
 
-    def renderer(self, column_type: str):
+    def renderer(self, column_type: str) -> Callable[..., dict[str, Any]]:
         """A generated `render(col, raw, iso, changed, ws, run)` building exactly this selection."""
         fn = self.renderers.get(column_type)
         if fn is None:
-            selection = []
+            selection: list[tuple[str, str, Callable[..., Any] | None]] = []
             for f in self.fields:
                 if f.kind == TYPENAME:
                     selection.append((f.key, "__typename", None))
@@ -118,8 +126,9 @@ class ObjPlan:
         return fn
 
 
-def _column_nested(f: FNode):
+def _column_nested(f: FNode) -> Callable[..., Any]:
     child = f.child
+    assert child is not None  # `column` is an object field
     fid = id(f)
 
     def nested(run, col, _value):
@@ -140,8 +149,9 @@ _DICT_TYPES = {
 }
 
 
-def _object_nested(f: FNode):
+def _object_nested(f: FNode) -> Callable[..., Any]:
     child = f.child
+    assert child is not None  # an object or list field
     source_keys = _DICT_TYPES.get(child.type_name)
     if source_keys is not None and all(c.kind in (LEAF, TYPENAME) for c in child.fields):
         pairs = [(c.key, c.name) for c in child.fields if c.kind == LEAF]
@@ -168,6 +178,11 @@ def _object_nested(f: FNode):
     if f.kind == OBJ:
         return lambda run, col, value: None if value is None else _run_obj(child, value, run)
     return lambda run, col, value: [_run_obj(child, v, run) for v in value]
+
+
+def _constant(value: str) -> Getter:
+    """The getter of `__typename` (the executors answer it from the plan without calling it)."""
+    return lambda _obj, _args, _ctx: value
 
 
 class OpPlan:
@@ -203,7 +218,7 @@ class _Compiler:
             return False
         if cond is obj_type:
             return True
-        if is_abstract_type(cond):
+        if isinstance(cond, GraphQLInterfaceType | GraphQLUnionType):  # is_abstract_type, narrowing
             return self.schema.is_sub_type(cond, obj_type)
         return False
 
@@ -240,7 +255,7 @@ class _Compiler:
             node = nodes[0]
             name = node.name.value
             if name == "__typename":
-                f = FNode(key, name, TYPENAME)
+                f = FNode(key, name, TYPENAME, _constant(obj_type.name))
                 f.typename = obj_type.name
                 fields.append(f)
                 continue
@@ -253,20 +268,19 @@ class _Compiler:
             named = get_named_type(fdef.type)
             is_list = is_list_type(get_nullable_type(fdef.type))
             if is_leaf_type(named):
-                f = FNode(key, name, LEAF)
+                f = FNode(key, name, LEAF, getter)
             else:
                 sub_sets = [n.selection_set for n in nodes if n.selection_set is not None]
                 if is_abstract_type(named):
                     if not (obj_type.name == "Item" and name == "column_values"):
                         raise Unsupported(f"abstract field {obj_type.name}.{name}")
-                    f = FNode(key, name, CVLIST)
-                    f.child = {
+                    f = FNode(key, name, CVLIST, getter)
+                    f.variants = {
                         t.name: self.compile(t, sub_sets) for t in self.schema.get_possible_types(named)
                     }
                 else:
-                    f = FNode(key, name, LIST if is_list else OBJ)
+                    f = FNode(key, name, LIST if is_list else OBJ, getter)
                     f.child = self.compile(named, sub_sets)
-            f.getter = getter
             f.fdef = fdef
             f.ast = node
             if node.arguments or fdef.args:
@@ -287,6 +301,7 @@ def compile_operation(
     if operation.directives:
         raise Unsupported("operation directives")
     compiler = _Compiler(schema, fragments)
+    assert schema.query_type is not None  # the sandbox schema defines Query
     root = compiler.compile(schema.query_type, [operation.selection_set])
     return OpPlan(operation, root, compiler.dynamic)
 
@@ -304,12 +319,17 @@ class _Run:
 
 def execute_plan(plan: OpPlan, ctx: Ctx, variables: dict) -> dict:
     """Run a compiled plan; `variables` must already be coerced. Raises MondayError/RequestAbort."""
-    args = {id(f): get_argument_values(f.fdef, f.ast, variables) for f in plan.dynamic_nodes}
+    args = {id(f): _argument_values(f, variables) for f in plan.dynamic_nodes}
     return _run_obj(plan.root, None, _Run(ctx, args))
 
 
-def _run_obj(plan: ObjPlan, obj, run: _Run) -> dict:
-    out = {}
+def _argument_values(f: FNode, variables: dict[str, Any]) -> dict[str, Any]:
+    assert f.fdef is not None and f.ast is not None  # a dynamic node is a field with arguments
+    return get_argument_values(f.fdef, f.ast, variables)
+
+
+def _run_obj(plan: ObjPlan, obj, run: _Run) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     ctx = run.ctx
     for f in plan.fields:
         kind = f.kind
@@ -322,11 +342,12 @@ def _run_obj(plan: ObjPlan, obj, run: _Run) -> dict:
         value = f.getter(obj, run.args[id(f)] if f.dynamic else f.args, ctx)
         if kind == LEAF or value is None:
             out[f.key] = value
-        elif kind == OBJ:
-            out[f.key] = _run_obj(f.child, value, run)
         else:
             child = f.child
-            if child.type_name == "Item":
+            assert child is not None  # OBJ or LIST
+            if kind == OBJ:
+                out[f.key] = _run_obj(child, value, run)
+            elif child.type_name == "Item":
                 render_item = child.item_renderer()
                 out[f.key] = [render_item(v, run) for v in value]
             else:
@@ -345,15 +366,19 @@ _ITEM_EXPRESSIONS = {
 }
 
 
-def _field_runner(f: FNode):
+def _field_runner(f: FNode) -> Callable[[Any, _Run], Any]:
     """`run_field(obj, run)` for one plan field (used by generated item renderers)."""
     if f.kind == CVLIST:
         return lambda obj, run: _run_column_values(f, obj, run)
-    getter, child, kind = f.getter, f.child, f.kind
+    getter, kind = f.getter, f.kind
+    if kind == LEAF:
+        return lambda obj, run: getter(obj, run.args[id(f)] if f.dynamic else f.args, run.ctx)
+    child = f.child
+    assert child is not None  # OBJ or LIST
 
     def run_field(obj, run):
         value = getter(obj, run.args[id(f)] if f.dynamic else f.args, run.ctx)
-        if kind == LEAF or value is None:
+        if value is None:
             return value
         if kind == OBJ:
             return _run_obj(child, value, run)
@@ -413,7 +438,7 @@ def _prepare(f: FNode, board, args: dict) -> _Prepared:
     key = (board.id, board.version, tuple(ids) if ids is not None else None, tuple(types) if types else None)
     prepared = f.prepared.get(key)
     if prepared is None:
-        plans = f.child
+        plans = f.variants
         columns = []
         for col in select_columns(board, ids, types):
             plan = plans[graphql_type_for(col.type)]
@@ -434,7 +459,7 @@ def _run_column_values(f: FNode, item, run: _Run) -> list:
     cells = item.cells
     ncells = len(cells)
     iso, changed = stamps(item.updated)
-    out = []
+    out: list[dict[str, Any]] = []
     append = out.append
     for col, render, full, plan in prepared.columns:
         slot = col.slot
@@ -447,9 +472,9 @@ def _run_column_values(f: FNode, item, run: _Run) -> list:
     return out
 
 
-def _run_cv_obj(plan: ObjPlan, col, full: dict, run: _Run) -> dict:
+def _run_cv_obj(plan: ObjPlan, col, full: dict, run: _Run) -> dict[str, Any]:
     """Project an already rendered full dict (the malformed-value path)."""
-    out = {}
+    out: dict[str, Any] = {}
     for f in plan.fields:
         kind = f.kind
         if kind == TYPENAME:

@@ -390,7 +390,9 @@ class _Gen:
         for k in range(len(cust_ids)):
             acc += 1.0 / (k + 1) ** 0.8
             cum.append(acc)
-        customer_pick = rng.choices(cust_ids, cum_weights=cum, k=n) if cust_ids else [None] * n
+        customer_pick: list[int | None] = (
+            rng.choices(cust_ids, cum_weights=cum, k=n) if cust_ids else [None] * n
+        )
         priorities = rng.choices((2, 0, 6, 9), (5, 20, 60, 15), k=n)
         products = rng.choices((1, 2, 3, 4, 5, 6, 7, 8), (30, 12, 10, 12, 8, 6, 15, 7), k=n)
         # status distributions by requested-date bucket (indices from boards.ORDER_STATUS)
@@ -416,6 +418,7 @@ class _Gen:
             status = rng.choices(pool[0], pool[1])[0]
             priority = priorities[i]
             r = rnd()
+            requested: str | tuple[str, str] | None  # a date, or (date, time) when dirty
             if dirt and r < 0.005:
                 requested = None
             elif dirt and r < 0.015:
@@ -503,6 +506,8 @@ class _Gen:
             weekday = dt.date.fromordinal(self.as_of_ord + d).weekday()
             for li in range(resources):
                 cap = base_caps[li]
+                capacity: str | None
+                overtime: str | None
                 if weekday == 6:
                     capacity, overtime = "0", None
                 elif weekday == 5:

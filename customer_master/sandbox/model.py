@@ -12,10 +12,14 @@ import bisect
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from customer_master.sandbox.boards import ColumnSpec, status_color
+
+if TYPE_CHECKING:  # directory.py imports this module
+    from customer_master.sandbox.directory import Directory
 
 STATE_ACTIVE = 0
 STATE_ARCHIVED = 1
@@ -82,6 +86,7 @@ class Column:
 
 
 def default_settings(col_type: str, labels: dict[int, str], done_index: int | None = None) -> str:
+    obj: dict[str, Any]
     if col_type == "status":
         obj = {
             "done_colors": [done_index if done_index is not None else 1],
@@ -199,7 +204,7 @@ class Workspace:
     items_by_id: dict[int, Item]
     people: dict[int, tuple[str, str]]
     # Users, teams, tags, workspaces and updates around the boards (directory.Directory).
-    directory: object = None
+    directory: Directory | None = None
 
     def board(self, board_id: str) -> Board:
         try:

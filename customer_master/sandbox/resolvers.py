@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -180,7 +181,8 @@ def _compare_days(values, ctx: Ctx) -> list[int]:
     return days
 
 
-def _cell_getter(col: Column) -> Callable[[Item], object]:
+def _cell_getter(col: Column) -> Callable[[Item], Any]:
+    """The raw cell of `col` (its form depends on the column type, see `values.py`)."""
     slot = col.slot
 
     def get(it: Item):
@@ -292,9 +294,9 @@ def _compile_rule(board: Board, rule: dict, ctx: Ctx) -> Callable[[Item], bool]:
             lo, hi = sorted(nums)
             return lambda it: (n := num(it)) is not None and lo <= n <= hi
         if op in ("any_of", "not_any_of"):
-            wanted = set(nums)
+            wanted_nums = set(nums)
             neg = op == "not_any_of"
-            return lambda it: (num(it) in wanted) != neg
+            return lambda it: (num(it) in wanted_nums) != neg
         raise invalid_argument(f"Operator {op} is not supported for numbers rules (column {column_id})")
     if t in ("status", "dropdown"):
         if op in ("is_empty", "is_not_empty"):
@@ -505,6 +507,7 @@ class CursorStore:
         gid = chain.group_id
         pred = chain.predicate
         hide = ctx.hides_on(board.id)
+        it: Item | None  # None: a snapshot's item that no longer exists
         if snapshot is None:
             items = board.items
             i = 0 if pos is None else board.position_after(pos)
@@ -644,7 +647,9 @@ def q_versions(_src, args: dict, ctx: Ctx) -> list[dict]:
 
 
 def _dir(ctx: Ctx) -> Directory:
-    return ctx.ws.directory
+    directory = ctx.ws.directory
+    assert directory is not None, "generate_workspace builds the directory"
+    return directory
 
 
 def _paged(rows: list, args: dict) -> list:
@@ -763,7 +768,9 @@ def _cv_column(cv: CV, args, ctx):
     return cv.col
 
 
-Getter = Callable[[object, dict, Ctx], object]
+# A dispatch table over every GraphQL type: the source is whatever backs the type (Board, Item, a
+# rendered dict...) and the value whatever the field serialises to, hence Any both ways.
+Getter = Callable[[Any, dict[str, Any], Ctx], Any]
 
 GETTERS: dict[str, dict[str, Getter]] = {
     "Query": {

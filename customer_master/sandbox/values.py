@@ -35,8 +35,9 @@ import datetime as dt
 import functools
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -458,7 +459,7 @@ def _common(spec: TypeSpec, column_type: str, name: str) -> str | None:
 
 
 def compile_renderer(
-    column_type: str, selection: list[tuple[str, str, object]] | None = None
+    column_type: str, selection: Sequence[tuple[str, str, Callable[..., Any] | None]] | None = None
 ) -> Callable[..., dict]:
     """Generate `render(col, raw, iso, changed, ws, run) -> dict` for one column type.
 
@@ -470,7 +471,7 @@ def compile_renderer(
     if selection is None:
         names = ["__typename", "id", "type", *spec.fields]
         selection = [(n, n, None) for n in names]
-    namespace = dict(_NAMESPACE)
+    namespace: dict[str, Any] = dict(_NAMESPACE)  # the generated code's globals
     full_parts: list[str] = []
     empty_parts: list[str] = []
     for i, (key, name, nested) in enumerate(selection):

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 import holidays as holidays_lib
 import numpy as np
+import numpy.typing as npt
 
 from customer_master.scheduling.models import (
     PRIORITY_RANK,
@@ -46,6 +47,9 @@ from customer_master.scheduling.models import (
     Plan,
     PlanSettings,
 )
+
+_Days = tuple[DeliveryWindow, npt.NDArray[np.intp], list[int], list[int]]
+"""A window's (window, allowed day indices, next_allowed, the same indices as a list)."""
 
 FIRST_CHUNK_DAYS = 16
 """Allowed days scanned in the first, cheap gather; the rest of the horizon is scanned only if needed."""
@@ -102,9 +106,12 @@ def _first_fit(
     return None
 
 
-def _processing_order(orders: Sequence[Order], valid: list[int], ordering: str) -> list[int]:
+def _processing_order(
+    orders: Sequence[Order], valid: list[int], requested: Sequence[int], ordering: str
+) -> list[int]:
     """Positions of the valid orders in processing order (deterministic).
 
+    `requested[p]` is the ordinal of order p's requested date (every valid order has one).
     strict: (priority, requested date, order id); weekly_buckets: (ISO week of the requested date, then
     the same). `date.fromordinal(1)` is a Monday, so (ordinal - 1) // 7 numbers the ISO weeks.
     """
@@ -112,7 +119,7 @@ def _processing_order(orders: Sequence[Order], valid: list[int], ordering: str) 
         return valid
     count = len(valid)
     rank = np.fromiter((PRIORITY_RANK[orders[p].priority] for p in valid), dtype=np.int64, count=count)
-    req = np.fromiter((orders[p].requested_date.toordinal() for p in valid), dtype=np.int64, count=count)
+    req = np.fromiter((requested[p] for p in valid), dtype=np.int64, count=count)
     ids = np.array([orders[p].order_id for p in valid])
     if ids.dtype.kind not in "iuU":  # ids numpy cannot sort as one type: rank them with Python's comparison
         ids = np.empty(count, dtype=np.int64)
@@ -184,11 +191,11 @@ def plan_deliveries(
     # --- allowed days per distinct window ----------------------------------------------------------
     iso_weekday = (np.arange(n_days) + plan_date.weekday()) % 7 + 1
     day_range = np.arange(n_days + 1)
-    by_window: dict[DeliveryWindow, tuple[DeliveryWindow, np.ndarray, list[int], list[int]]] = {}
-    by_customer: dict[str, tuple[DeliveryWindow, np.ndarray, list[int], list[int]]] = {}
+    by_window: dict[DeliveryWindow, _Days] = {}
+    by_customer: dict[str, _Days] = {}
     default_window = settings.default_window
 
-    def customer_days(customer_id: str) -> tuple[DeliveryWindow, np.ndarray, list[int], list[int]]:
+    def customer_days(customer_id: str) -> _Days:
         """(window, allowed day indices as array, next_allowed, the same indices as list), next_allowed[s]
         being the index into the allowed days of the first allowed day >= s (len(allowed) if none)."""
         found = by_customer.get(customer_id)
@@ -205,7 +212,8 @@ def plan_deliveries(
     # --- validate, in input order -------------------------------------------------------------------
     n = len(orders)
     reason: list[str | None] = [None] * n
-    days_of: list[tuple[DeliveryWindow, np.ndarray, list[int], list[int]] | None] = [None] * n
+    days_of: dict[int, _Days] = {}  # valid orders only, by position
+    requested: list[int] = [0] * n  # ordinal of the requested date (valid orders)
     quantity: list[float] = [0.0] * n
     valid: list[int] = []
     ids_seen: set[object] = set()
@@ -229,6 +237,7 @@ def plan_deliveries(
             reason[pos] = REASON_UNKNOWN_RESOURCE
         else:
             quantity[pos] = q
+            requested[pos] = o.requested_date.toordinal()
             days_of[pos] = customer_days(o.customer_id)
             valid.append(pos)
 
@@ -236,10 +245,10 @@ def plan_deliveries(
     sched_day = [-1] * n
     sched_res = [-1] * n
     ot_units = [0.0] * n
-    for pos in _processing_order(orders, valid, settings.ordering):
+    for pos in _processing_order(orders, valid, requested, settings.ordering):
         o = orders[pos]
         q = quantity[pos]
-        start = o.requested_date.toordinal() - plan_ord
+        start = requested[pos] - plan_ord
         if start < 0:
             start = 0
         elif start >= n_days:
@@ -280,9 +289,6 @@ def plan_deliveries(
             ot_hit = _first_fit(rem_reg, rem_ot, allowed, k0, k_limit, q, n_res)
         else:
             ot_hit = _first_fit(rem_reg[:, pinned], rem_ot[:, pinned], allowed, k0, k_limit, q, n_res)
-        if ot_hit is None and hit is None:
-            reason[pos] = REASON_NO_CAPACITY
-            continue
         if ot_hit is not None:
             d = allowed_list[ot_hit[0]]
             j = pinned if pinned >= 0 else ot_hit[1]
@@ -291,10 +297,13 @@ def plan_deliveries(
             # max(): regular + overtime >= q was tested on the rounded sum; never leave -1 ulp behind.
             rem_ot[d, j] = max(float(rem_ot[d, j]) - overtime_part, 0.0)
             ot_units[pos] = overtime_part
-        else:
+        elif hit is not None:
             d = allowed_list[hit[0]]
             j = pinned if pinned >= 0 else hit[1]
             regular_part = q
+        else:
+            reason[pos] = REASON_NO_CAPACITY
+            continue
         rem_rows[d][j] -= regular_part
         rem_reg[d, j] = rem_rows[d][j]
         sched_day[pos] = d
@@ -313,6 +322,7 @@ def plan_deliveries(
                 )
             )  # fmt: skip
             continue
+        assert rd is not None  # scheduled, so it passed validation
         window = days_of[pos][0]
         day = day_list[d]
         late = (day - rd).days

@@ -95,6 +95,11 @@ _N_CLASSES = len(PRIORITY_RANK)
 ROUNDS = 2
 _LOST = 1 << 30  # days late of a scheduled order a sequence fails to place: never better
 
+_Place = tuple[int, int]  # (day index, resource column)
+_Snapshot = tuple[
+    list[int], list[int], list[float], list[float], list[float], list[float], list[list[int]]
+]  # day, res, reg, ot, rem_reg, rem_ot, members
+
 
 def improve_plan(
     plan: Plan,
@@ -174,17 +179,20 @@ class _Search:
         self.allowed: list[list[int]] = [[]] * n
         self.allowed_set: list[frozenset[int]] = [frozenset()] * n
         self.eligible: list[list[int]] = [[]] * n
-        self.window: list[DeliveryWindow | None] = [None] * n
+        self.window: list[DeliveryWindow] = [settings.default_window] * n  # read for orders taking part
         self.day, self.res, self.reg, self.ot = [-1] * n, [-1] * n, [0.0] * n, [0.0] * n
         taking_part = []
+        requested = [0] * n  # ordinals of the requested dates of the orders taking part
         every_resource = list(range(n_res))
         for p, (o, a) in enumerate(zip(orders, plan.assignments, strict=True)):
             if a.status == "scheduled":
-                q = a.units
+                q: float | None = a.units
             elif a.reason == REASON_NO_CAPACITY and n_res:
                 q = _quantity(o.quantity)
             else:
                 continue
+            # Scheduled or out of capacity: the order passed the engine's validation.
+            assert q is not None and o.customer_id is not None and o.requested_date is not None
             window = windows_by_customer[o.customer_id] or settings.default_window
             if window not in by_window:
                 days = [
@@ -194,7 +202,8 @@ class _Search:
                     and plan_date.fromordinal(plan_ord + d) not in holidays
                 ]
                 by_window[window] = (days, frozenset(days))
-            r = o.requested_date.toordinal() - plan_ord
+            requested[p] = o.requested_date.toordinal()
+            r = requested[p] - plan_ord
             self.q[p], self.rank[p] = q, PRIORITY_RANK[o.priority]
             self.weight[p] = PRIORITY_WEIGHT[o.priority]
             self.req[p], self.penalty[p] = r, n_days - r  # unscheduled: late until the day after the horizon
@@ -203,13 +212,14 @@ class _Search:
             self.first[p] = bisect.bisect_left(self.allowed[p], max(r, 0))
             self.eligible[p] = every_resource if o.resource is None else [res_index[o.resource]]
             if a.status == "scheduled":
+                assert a.scheduled_date is not None and a.resource is not None
                 d, j = a.scheduled_date.toordinal() - plan_ord, res_index[a.resource]
                 self.day[p], self.res[p] = d, j
                 self.ot[p] = a.overtime_units
                 self.reg[p] = q - a.overtime_units
                 self.members[d * n_res + j].append(p)
             taking_part.append(p)
-        self.candidates = _processing_order(orders, taking_part, "strict")
+        self.candidates = _processing_order(orders, taking_part, requested, "strict")
         self.proc_pos = {p: i for i, p in enumerate(self.candidates)}
         self.active = self.candidates
         self.late_list: list[int] = []  # refill candidates: the late orders when the sweep began
@@ -298,13 +308,13 @@ class _Search:
                 return d, fallback
         return None
 
-    def _snapshot(self) -> tuple:
+    def _snapshot(self) -> _Snapshot:
         return (
             list(self.day), list(self.res), list(self.reg), list(self.ot),
             list(self.rem_reg), list(self.rem_ot), [list(m) for m in self.members],
         )  # fmt: skip
 
-    def _restore(self, snapshot: tuple) -> None:
+    def _restore(self, snapshot: _Snapshot) -> None:
         day, res, reg, ot, rem_reg, rem_ot, members = snapshot
         self.day, self.res, self.reg, self.ot = list(day), list(res), list(reg), list(ot)
         self.rem_reg, self.rem_ot, self.members = list(rem_reg), list(rem_ot), [list(m) for m in members]
@@ -359,7 +369,7 @@ class _Search:
         if self._acceptable(before) is None:
             self._restore(snapshot)
 
-    def _put_back(self, absent: list[int], snapshot: tuple) -> list[int]:
+    def _put_back(self, absent: list[int], snapshot: _Snapshot) -> list[int]:
         """The taken-out orders back: to their old resource-day where it still has room, else to their
         earliest fit, else by an ejection move; returns the scheduled ones that found no place."""
         old_day, old_res = snapshot[0], snapshot[1]
@@ -381,14 +391,16 @@ class _Search:
         return unplaced
 
     # --- re-sequencing ------------------------------------------------------------------------------
-    def _decode(self, sequence: list[int], rem_reg: list[float], rem_ot: list[float]) -> tuple[int, list]:
+    def _decode(
+        self, sequence: list[int], rem_reg: list[float], rem_ot: list[float]
+    ) -> tuple[int, list[_Place | None]]:
         """Days late of the class when `sequence` is placed in order at earliest fit (on the given copies
         of the remaining capacity), and the places; a scheduled order left without one costs _LOST."""
         n_res, q_of, req, allowed_of, eligible_of = self.n_res, self.q, self.req, self.allowed, self.eligible
         total, places = 0, []
         for p in sequence:
             q, allowed, eligible = q_of[p], allowed_of[p], eligible_of[p]
-            found = None
+            found: _Place | None = None
             for k in range(self.first[p], len(allowed)):
                 base = allowed[k] * n_res
                 fallback = -1
@@ -418,14 +430,14 @@ class _Search:
 
     def _search_sequence(
         self, sequence: list[int], rng: random.Random, followers: list[int] | None = None
-    ) -> tuple[int, list[int], list]:
+    ) -> tuple[int, list[int], list[_Place | None]]:
         """The best sequence found from `sequence` for the current remaining capacity (not changed):
         least days late of the sequence's orders, then (ties) least Σ w·days late of `followers` placed
         after it in their given order."""
         rem_reg, rem_ot = self.rem_reg, self.rem_ot
         weight = self.weight
 
-        def value(seq: list[int]) -> tuple[tuple[int, int], list]:
+        def value(seq: list[int]) -> tuple[tuple[int, int], list[_Place | None]]:
             reg, ot = list(rem_reg), list(rem_ot)
             own, places = self._decode(seq, reg, ot)
             after = 0
@@ -514,7 +526,8 @@ class _Search:
         """Sets of at most MAX_EVICT orders on bucket b whose units cover `deficit`, minimal ones only
         (none of its orders could be left out), at most MAX_SETS, smaller sets first."""
         members, q = self.members[b], self.q
-        out: list[tuple[int, ...]] = [(m,) for m in members if q[m] >= deficit][:MAX_SETS]
+        singles = [m for m in members if q[m] >= deficit][:MAX_SETS]
+        out: list[tuple[int, ...]] = [(m,) for m in singles]
         small = [m for m in members if q[m] < deficit]
         n_small = len(small)
         if MAX_EVICT >= 2:

@@ -131,7 +131,7 @@ def _hms(t: dt.time | None) -> str | None:
     return None if t is None else t.isoformat(timespec="seconds")
 
 
-def assignment_columns(plan: Plan) -> dict[str, list]:
+def assignment_columns(plan: Plan) -> dict[str, list[object]]:
     """plan_assignments columns (lineage excluded), one row per order."""
     a = plan.assignments
     return {
@@ -152,7 +152,7 @@ def assignment_columns(plan: Plan) -> dict[str, list]:
     }
 
 
-def capacity_columns(plan: Plan) -> dict[str, list]:
+def capacity_columns(plan: Plan) -> dict[str, list[object]]:
     """plan_capacity columns (lineage excluded), one row per resource x day of the horizon."""
     c = plan.capacity
     return {

@@ -8,8 +8,8 @@ the slow per-element path. Aware datetimes become naive UTC; naive ones are take
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, overload
 
 import orjson
 import pyarrow as pa
@@ -47,6 +47,10 @@ QUARANTINE_SCHEMA = arrow_schema(STAGING_QUARANTINE)
 CHANGES_SCHEMA = arrow_schema(STAGING_CHANGES)
 
 
+@overload
+def to_utc_naive(value: dt.datetime) -> dt.datetime: ...
+@overload
+def to_utc_naive(value: dt.datetime | None) -> dt.datetime | None: ...
 def to_utc_naive(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is None:
         return value
@@ -142,7 +146,9 @@ def column_array(values: Sequence[Any], col: Col) -> pa.Array:
         raise ValueError(f"column {col.name!r} cannot be read as {col.type}: {exc}") from exc
 
 
-def columnar_table(data: dict[str, list], spec: TableSpec, schema: pa.Schema, what: str) -> pa.Table:
+def columnar_table(
+    data: Mapping[str, Sequence[Any]], spec: TableSpec, schema: pa.Schema, what: str
+) -> pa.Table:
     """A dict of aligned lists -> an Arrow table in spec order; absent fields become NULL columns."""
     lengths = {name: len(v) for name, v in data.items() if name in schema.names}
     n = max(lengths.values(), default=0)
@@ -185,6 +191,6 @@ def changes_table(changes: Iterable[ItemStateChange]) -> pa.Table:
     )
 
 
-def table_rows(table: pa.Table) -> list[tuple]:
+def table_rows(table: pa.Table) -> list[tuple[Any, ...]]:
     """Row tuples (for drivers that bind parameters row-wise, e.g. pyodbc executemany)."""
     return list(zip(*(col.to_pylist() for col in table.columns), strict=True))

@@ -24,13 +24,16 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import pyarrow as pa
 
 from customer_master.monday.models import Board, ExtractMode, ExtractStats, ItemPage, ItemStateChange
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TableSpec
+
+# One result row: the drivers hand back plain tuples of Python values.
+Row: TypeAlias = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ class Session(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
     def bulk_insert(self, ref: str, spec: TableSpec, table: pa.Table) -> None: ...
 
@@ -137,7 +140,7 @@ class Warehouse(Protocol):
         """A short-lived connection (closed on exit); the first one makes sure the tables exist."""
         ...
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of one statement built from `statements` (reporting)."""
         ...
 
@@ -158,7 +161,7 @@ class Warehouse(Protocol):
 
     def table_counts(self) -> dict[str, int]: ...
 
-    def table_rows(self, table: str) -> list[tuple]:
+    def table_rows(self, table: str) -> list[Row]:
         """All rows of a production table, in spec column order, sorted."""
         ...
 

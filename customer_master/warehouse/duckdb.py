@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import itertools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from customer_master.warehouse.analyst import (
     locked_message,
     publish_copy,
 )
-from customer_master.warehouse.base import AnalystCopy
+from customer_master.warehouse.base import AnalystCopy, Row
 from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TableSpec
@@ -53,7 +53,7 @@ class DuckDBSession:
             return rows[0][0]
         return -1
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self.con.execute(sql, list(params) if params else None).fetchall()
 
     def bulk_insert(self, ref: str, spec: TableSpec, table: pa.Table) -> None:
@@ -86,7 +86,7 @@ class DuckDBWarehouse(SqlWarehouse):
         clock: Callable[[], dt.datetime] = utcnow,
         stage_batch_rows: int = 100_000,
         background_staging: bool = True,
-        config: dict[str, str] | None = None,
+        config: Mapping[str, str] | None = None,
         lock_timeout_seconds: float = 30.0,
         analyst_path: str | Path | None = None,
     ) -> None:
@@ -101,7 +101,8 @@ class DuckDBWarehouse(SqlWarehouse):
             background_staging=background_staging,
         )
         self.path = Path(path)
-        self.config = dict(config or {})
+        # Typed as duckdb.connect's `config` (dict is invariant: a dict[str, str] does not fit it).
+        self.config: dict[str, str | bool | int | float | list[str]] = dict(config or {})
         self.lock_timeout_seconds = lock_timeout_seconds
         # Where analysts read (default `<warehouse dir>/analyst/customer_master.duckdb`).
         self.analyst_path = Path(analyst_path) if analyst_path else analyst_copy_path(self.path)
@@ -150,7 +151,7 @@ class DuckDBWarehouse(SqlWarehouse):
         finally:
             con.close()
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one read-only query and return its rows (reporting helper)."""
         with self.read_only() as con:
             return con.execute(sql, list(params) if params else None).fetchall()

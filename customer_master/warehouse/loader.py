@@ -31,11 +31,13 @@ import pyarrow as pa
 from customer_master.common import utcnow
 from customer_master.monday.models import (
     Board,
+    Column,
     ExtractMode,
     ExtractStats,
     ItemPage,
     ItemState,
     ItemStateChange,
+    QuarantineRecord,
 )
 from customer_master.warehouse.arrow import (
     arrow_schema,
@@ -45,7 +47,15 @@ from customer_master.warehouse.arrow import (
     to_utc_naive,
     values_table,
 )
-from customer_master.warehouse.base import AnalystCopy, LoadResult, RunInfo, RunLogEntry, Session, SyncState
+from customer_master.warehouse.base import (
+    AnalystCopy,
+    LoadResult,
+    Row,
+    RunInfo,
+    RunLogEntry,
+    Session,
+    SyncState,
+)
 from customer_master.warehouse.keys import fit_quarantine, split_overlong_columns, split_overlong_keys
 from customer_master.warehouse.sql import BEGIN, COMMIT, Statements
 from customer_master.warehouse.tables import (
@@ -86,8 +96,12 @@ def transaction(s: Session, rollback: str) -> Iterator[Session]:
         raise
 
 
-def _sort_key(row: tuple) -> tuple:
+def _sort_key(row: Row) -> tuple[tuple[bool, Any], ...]:
     return tuple((v is None, v if v is not None else 0) for v in row)
+
+
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 class SqlWarehouse(ABC):
@@ -106,13 +120,12 @@ class SqlWarehouse(ABC):
         stage_batch_rows: int = 100_000,
         background_staging: bool = True,
     ) -> None:
-        overrides = {
-            "max_error_rate": max_error_rate,
-            "max_shrink_fraction": max_shrink_fraction,
-            "max_delete_fraction": max_delete_fraction,
-        }
-        rules = dataclasses.replace(
-            rules or LoadRules(), **{k: v for k, v in overrides.items() if v is not None}
+        rules = rules or LoadRules()
+        rules = dataclasses.replace(  # an explicit threshold overrides the rules' own
+            rules,
+            max_error_rate=_given(max_error_rate, rules.max_error_rate),
+            max_shrink_fraction=_given(max_shrink_fraction, rules.max_shrink_fraction),
+            max_delete_fraction=_given(max_delete_fraction, rules.max_delete_fraction),
         )
         self.statements = statements
         self.rules = rules
@@ -227,7 +240,7 @@ class SqlWarehouse(ABC):
         with self.session() as s:
             s.execute(self.statements.insert_run_log(), params)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of one statement (build it from `self.statements` so it runs on both engines)."""
         with self.session() as s:
             return s.query(sql, params)
@@ -248,7 +261,7 @@ class SqlWarehouse(ABC):
             rows = s.query(self.statements.list_staging_tables(), [self.statements.staging_schema])
         return sorted(str(r[0]) for r in rows)
 
-    def table_rows(self, table: str) -> list[tuple]:
+    def table_rows(self, table: str) -> list[Row]:
         """All rows of a production table, columns in spec order, sorted (for comparisons/reports)."""
         spec = TABLES_BY_NAME[table]
         with self.session() as s:
@@ -580,7 +593,7 @@ class StagedBoardLoad:
         )
         return changed
 
-    def _snapshot_columns(self) -> tuple[list, list]:
+    def _snapshot_columns(self) -> tuple[list[Column], list[QuarantineRecord]]:
         """The board's columns that fit the snapshot, and quarantine records for the others."""
         return split_overlong_columns(self.board.id, (self._board_after_pull or self.board).columns)
 

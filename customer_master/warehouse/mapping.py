@@ -12,7 +12,9 @@ Any failure raises `BoardMappingPreflightError` listing every problem, and nothi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -104,7 +106,7 @@ def latest_board_columns(warehouse: Warehouse) -> tuple[dict[str, list[Column]],
     """(board id -> columns of its newest snapshot, board id -> board name)."""
     with warehouse.session() as s:
         rows = s.query(_latest_columns_sql(warehouse.statements))
-        names = dict(s.query(_board_names_sql(warehouse.statements)))
+        names: dict[str, str | None] = dict(s.query(_board_names_sql(warehouse.statements)))
     columns: dict[str, list[Column]] = {}
     for board_id, column_id, title, column_type, settings_str, archived in rows:
         columns.setdefault(str(board_id), []).append(
@@ -156,10 +158,10 @@ def pull_mismatches(mapping: BoardMapping, pulls: dict[str, LastPull]) -> list[s
 
 def mapping_rows(
     mapping: BoardMapping, resolution: MappingResolution, applied_at: dt.datetime
-) -> tuple[dict[str, list], dict[str, list]]:
+) -> tuple[dict[str, list[object]], dict[str, list[object]]]:
     """The column lists of ops_board_mapping (mapped fields only) and ops_board_mapping_values."""
-    fields: dict[str, list] = {name: [] for name in OPS_BOARD_MAPPING.column_names}
-    values: dict[str, list] = {name: [] for name in OPS_BOARD_MAPPING_VALUES.column_names}
+    fields: dict[str, list[object]] = {name: [] for name in OPS_BOARD_MAPPING.column_names}
+    values: dict[str, list[object]] = {name: [] for name in OPS_BOARD_MAPPING_VALUES.column_names}
     for fr in resolution.fields():
         if fr.resolved_by == "unmapped":
             continue
@@ -180,7 +182,7 @@ def mapping_rows(
         }
         for name, value in row.items():
             fields[name].append(value)
-        f = mapping.entities[fr.entity].fields[fr.field]
+        f = mapping.entity(fr.entity).fields[fr.field]
         for canonical, labels in value_labels(fr.entity, fr.field, f).items():
             for label in labels:
                 for name, value in (
@@ -194,11 +196,13 @@ def mapping_rows(
     return fields, values
 
 
-def _table(spec: TableSpec, columns: dict[str, list]) -> pa.Table:
+def _table(spec: TableSpec, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
     return columnar_table(columns, spec, arrow_schema(spec), spec.name)
 
 
-def write_mapping(warehouse: Warehouse, fields: dict[str, list], values: dict[str, list]) -> None:
+def write_mapping(
+    warehouse: Warehouse, fields: Mapping[str, Sequence[Any]], values: Mapping[str, Sequence[Any]]
+) -> None:
     """Replace both mapping tables in one transaction."""
     with warehouse.session() as s, transaction(s, warehouse.statements.rollback):
         for spec, columns in ((OPS_BOARD_MAPPING, fields), (OPS_BOARD_MAPPING_VALUES, values)):

@@ -213,7 +213,7 @@ def read_plan_inputs(warehouse: Warehouse, plan_date: dt.date, horizon_days: int
 
 
 def plan_table(
-    spec: TableSpec, columns: Mapping[str, list], plan_date: dt.date, run_id: str, at: dt.datetime
+    spec: TableSpec, columns: Mapping[str, Sequence[Any]], plan_date: dt.date, run_id: str, at: dt.datetime
 ) -> pa.Table:
     """Aligned column lists (the spec's names, lineage excluded) -> an Arrow table with lineage filled."""
     n = max((len(v) for v in columns.values()), default=0)
@@ -231,8 +231,8 @@ def write_plan(
     warehouse: Warehouse,
     plan_date: dt.date,
     *,
-    assignments: Mapping[str, list],
-    capacity: Mapping[str, list],
+    assignments: Mapping[str, Sequence[Any]],
+    capacity: Mapping[str, Sequence[Any]],
     run: Mapping[str, Any],
     run_id: str,
     planned_at: dt.datetime,

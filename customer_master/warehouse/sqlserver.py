@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from customer_master.common import utcnow
+from customer_master.warehouse.base import Row
 from customer_master.warehouse.loader import SqlWarehouse
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TSQL_NVARCHAR_LENGTH, TableSpec
@@ -226,9 +227,10 @@ class SqlServerSession:
             self.cur.execute(sql, list(params))
         else:
             self.cur.execute(sql)
-        return self.cur.rowcount
+        rowcount: int = self.cur.rowcount  # pyodbc: -1 when the driver does not know
+        return rowcount
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         if params:
             self.cur.execute(sql, list(params))
         else:

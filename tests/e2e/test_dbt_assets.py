@@ -30,6 +30,8 @@ from customer_master.monitoring.formats import percent
 from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 PARTITION = "2026-11-02"
 # Keys the webserver never shows (its HIDDEN_METADATA_ENTRY_LABELS): dagster-dbt's in-process objects.
 UI_HIDDEN_METADATA = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}

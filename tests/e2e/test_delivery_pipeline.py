@@ -53,6 +53,8 @@ from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, Sandbo
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 from customer_master.warehouse.validation import RULE_MASS_DELETION
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 DAY1, DAY2, DAY3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3), dt.date(2026, 11, 4)
 THANKSGIVING = dt.date(2026, 11, 26)
 CUSTOMERS, ORDERS, CAPACITY = BOARD_IDS["customers"], BOARD_IDS["orders"], BOARD_IDS["capacity"]

@@ -14,10 +14,13 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load_target import EmptyWorkspaceTarget
 from dagster._daemon.daemon import MonitoringDaemon
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))

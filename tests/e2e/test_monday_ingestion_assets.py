@@ -11,6 +11,8 @@ from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.resources import WarehouseResource
 from customer_master.sandbox import SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 PARTITION = "2026-11-01"
 METADATA_KEYS = ("dagster/row_count", "quarantined", "error_rate", "seconds", "api_calls", "complexity_used")
 BUSINESS_TABLES = {

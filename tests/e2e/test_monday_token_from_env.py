@@ -9,10 +9,13 @@ import time
 
 import dagster as dg
 import duckdb
+import pytest
 
 from customer_master.defs.monday.assets import monday_board_assets
 from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.resources import WarehouseResource
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 PARTITION = "2026-11-01"
 SECRET_TAIL = "SECRETPART0123"

@@ -49,6 +49,8 @@ from customer_master.monitoring.runs import ADHOC_JOB_PREFIXES
 from customer_master.sandbox.engine import SANDBOX_TOKEN
 from customer_master.settings import get_settings
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 UI = "http://dagster.example.test"

@@ -7,6 +7,7 @@ import datetime as dt
 
 import dagster as dg
 import duckdb
+import pytest
 
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.retention import schedule_retention_job
@@ -14,6 +15,8 @@ from customer_master.scheduling import CapacityDay, Order, PlanSettings, plan_de
 from customer_master.scheduling.records import assignment_columns, capacity_columns, summarize
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 from customer_master.warehouse.plans import write_plan
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 
 def _write(wh: DuckDBWarehouse, plan_date: dt.date, orders: int) -> None:

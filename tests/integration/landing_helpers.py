@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from customer_master.monday.models import (
     COLUMN_VALUE_FIELDS,
@@ -212,3 +217,20 @@ def make_pages(
 
 def values_per_item(columns: Iterable[Column] = COLUMNS) -> int:
     return sum(1 for c in columns if c.type != "name")
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def python_child(code: str, *args: str) -> subprocess.Popen:
+    """`code` (dedented) in a separate Python process with the project importable: another process
+    holding, killing or reading a warehouse file. stdin is a pipe the test can use to signal it."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )

@@ -44,6 +44,7 @@ def _discover(sandbox, out, ids: dict[str, str]) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_discover_on_an_unfamiliar_account_proposes_a_mapping_that_check_accepts(sandbox, tmp_path):
     sandbox.control.reset(account="northwind")
     out = tmp_path / "northwind.yml"
@@ -82,6 +83,7 @@ def test_discover_on_an_unfamiliar_account_proposes_a_mapping_that_check_accepts
     assert sandbox.token not in check.stdout + check.stderr
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_discover_marks_what_it_cannot_match_and_check_names_the_problems(sandbox, tmp_path):
     sandbox.control.reset(account="northwind")
     orders = NORTHWIND["orders"]
@@ -110,6 +112,7 @@ def test_discover_marks_what_it_cannot_match_and_check_names_the_problems(sandbo
     assert "does NOT fit the live boards" in wrong.stdout
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_check_on_the_repository_mapping_and_a_board_that_is_gone(sandbox, tmp_path):
     ok = _cli(sandbox, "check", "--mapping", str(DEFAULT_MAPPING_PATH))
     assert ok.returncode == 0, ok.stdout + ok.stderr

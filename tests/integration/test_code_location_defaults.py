@@ -20,10 +20,13 @@ import warnings
 from pathlib import Path
 
 import dagster as dg
+import pytest
 import yaml
 
 from customer_master.definitions import defs
 from customer_master.defs.shared import WAREHOUSE_POOL
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCATION = "customer_master"

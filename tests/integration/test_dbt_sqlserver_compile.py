@@ -16,6 +16,8 @@ from sqlglot.errors import ParseError
 
 from tests.integration.dbt_helpers import run_dbt
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 DUCKDB_ISMS = {
     "cast shorthand ::": re.compile(r"::"),
     "string concatenation ||": re.compile(r"\|\|"),

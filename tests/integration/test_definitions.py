@@ -12,6 +12,8 @@ import pytest
 
 from customer_master.definitions import defs, with_freshness_policies
 
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,9 +17,15 @@ from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.sqlserver import statements as tsql_statements
 
 from .landing_behaviour import BOARD, LandingBehaviour, load, snapshot
-from .landing_helpers import BASE_TIME, COLUMNS, make_board, make_page, make_run, values_per_item
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from .landing_helpers import (
+    BASE_TIME,
+    COLUMNS,
+    make_board,
+    make_page,
+    make_run,
+    python_child,
+    values_per_item,
+)
 
 
 class TestDuckDBLanding(LandingBehaviour):
@@ -37,17 +38,6 @@ class TestDuckDBLanding(LandingBehaviour):
 @pytest.fixture()
 def wh(tmp_path) -> DuckDBWarehouse:
     return DuckDBWarehouse(tmp_path / "warehouse.duckdb")
-
-
-def _child(code: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
 
 
 KILLED_LOADER = """
@@ -65,11 +55,12 @@ KILLED_LOADER = """
 """
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_a_loader_killed_mid_load_leaves_production_unchanged_and_the_next_load_cleans_up(wh):
     load(wh, range(30), bad_every=50)
     before = snapshot(wh)
 
-    child = _child(KILLED_LOADER, str(wh.path))
+    child = python_child(KILLED_LOADER, str(wh.path))
     try:
         word, staged = child.stdout.readline().split()
         assert word == "staged", child.stderr.read()
@@ -98,9 +89,10 @@ HOLDS_THE_FILE = """
 """
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_a_connection_waits_while_another_process_holds_the_file(wh):
     wh.ensure_schema()
-    child = _child(HOLDS_THE_FILE, str(wh.path))
+    child = python_child(HOLDS_THE_FILE, str(wh.path))
     try:
         assert child.stdout.readline().strip() == "locked", child.stderr.read()
         assert wh.table_counts()["raw_monday_items"] == 0  # waited for the lock instead of failing
@@ -118,7 +110,7 @@ HOLDS_READ_ONLY = """
 
 def test_a_lock_held_too_long_names_the_file_its_holder_and_the_analysts_copy(wh):
     wh.ensure_schema()
-    child = _child(HOLDS_READ_ONLY, str(wh.path))  # an analyst with the file open read-only
+    child = python_child(HOLDS_READ_ONLY, str(wh.path))  # an analyst with the file open read-only
     try:
         assert child.stdout.readline().strip() == "reading", child.stderr.read()
         wh.lock_timeout_seconds = 0.5

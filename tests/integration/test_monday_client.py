@@ -257,6 +257,7 @@ def test_a_resume_whose_id_scan_keeps_expiring_gives_up_after_the_configured_res
     assert len(seen) == len(set(seen)) == 50  # the one page read, never repeated
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_a_chain_that_outlives_its_cursors_lifetime_is_finished_by_ids_complete_and_exact():
     # Several thousand orders, full 100-item pages at ~100 ms (1 ms per item with values), id-only
     # pages nearly free, and chains that live 1.5 s: the chain cannot finish, the id scan can.

@@ -247,6 +247,7 @@ def _landed(warehouse: DuckDBWarehouse) -> dict[str, list[tuple]]:
     return landed
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_a_board_that_outlives_its_cursors_lands_complete_and_exact_by_resuming(tmp_path):
     # Full 100-item pages take ~100 ms (1 ms per item with values), id pages almost nothing, and a
     # chain lives 1.5 s: the 4,000 orders cannot be paged through on one chain.

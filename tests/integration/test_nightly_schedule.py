@@ -4,9 +4,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import pytest
 
 from customer_master.definitions import defs
 from customer_master.settings import get_settings
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 
 def test_the_nightly_schedule_ticks_at_two_and_runs_that_days_partition():

@@ -298,6 +298,7 @@ def test_retries_stop_at_the_deadline_with_real_sleeps(slack_receiver):
     assert elapsed < 3.0 and 1 < result.attempts < 100
 
 
+@pytest.mark.slow  # waits on real time for seconds
 def test_a_trickling_webhook_is_cut_off_at_the_deadline(slack_receiver, caplog):
     """One byte every 2 s never trips a 3 s per-read timeout; the deadline still ends the send."""
     slack_receiver.trickle(2.0)

@@ -4,11 +4,14 @@ run time (a real run, a real POST to the loopback receiver)."""
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from customer_master.alerts import run_failure_alert
 from customer_master.defs.resources import SlackResource, resources, slack_resource
 from customer_master.settings import get_settings
 from tests.slack_receiver import WEBHOOK_PATH
+
+pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 
 def _alerting_asset():

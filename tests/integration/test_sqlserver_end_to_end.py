@@ -17,10 +17,13 @@ from customer_master.sandbox import BOARD_IDS
 from .dbt_helpers import land_boards, run_dbt
 
 LIVE = bool(os.environ.get("CM_SQLSERVER_DSN")) and bool(os.environ.get("CM_SQLSERVER_HOST"))
-pytestmark = pytest.mark.skipif(
-    not LIVE,
-    reason="CM_SQLSERVER_DSN and CM_SQLSERVER_HOST are not set: no SQL Server for the end-to-end run",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not LIVE,
+        reason="CM_SQLSERVER_DSN and CM_SQLSERVER_HOST are not set: no SQL Server for the end-to-end run",
+    ),
+]
 
 
 def test_the_sandbox_lands_and_the_dbt_models_build_on_sql_server(sandbox, tmp_path):

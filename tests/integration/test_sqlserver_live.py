@@ -78,6 +78,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]  # closed again when the socket is: nothing listens there
 
 
+@pytest.mark.slow  # waits on real time for seconds
 @pytest.mark.skipif(
     bool(_system_libs_missing()),
     reason=f"{' and '.join(_system_libs_missing())} missing (Debian: apt-get install unixodbc libltdl7); "

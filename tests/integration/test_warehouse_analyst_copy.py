@@ -8,9 +8,6 @@ previous copy, and the Dagster asset at the end of the nightly job publishes it.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import dagster as dg
@@ -25,26 +22,12 @@ from customer_master.warehouse.analyst import WarehouseLockedError
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 
 from .landing_behaviour import load
-from .landing_helpers import make_run
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from .landing_helpers import make_run, python_child
 
 
 @pytest.fixture()
 def wh(tmp_path) -> DuckDBWarehouse:
     return DuckDBWarehouse(tmp_path / "warehouse.duckdb")
-
-
-def _child(code: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
 
 
 def _copy_counts(path: Path) -> dict[str, int]:
@@ -78,7 +61,7 @@ READER = """
 def test_an_analyst_holding_the_copy_open_blocks_neither_the_pipeline_nor_the_next_publish(wh):
     load(wh, range(12))
     copy = wh.publish_for_analysts()
-    reader = _child(READER, str(copy.path))
+    reader = python_child(READER, str(copy.path))
     try:
         assert reader.stdout.readline().strip() == "12", reader.stderr.read()
         wh.lock_timeout_seconds = 2.0  # it would wait 30 s and fail if the analyst blocked it
@@ -100,7 +83,7 @@ def test_a_failed_publish_keeps_the_previous_copy(wh):
     copy = wh.publish_for_analysts()
     before = _copy_counts(copy.path)
     load(wh, range(20), run=make_run("run-2"))
-    holder = _child(
+    holder = python_child(
         "import sys, time, duckdb\ncon = duckdb.connect(sys.argv[1], read_only=True)\n"
         "print('held', flush=True)\ntime.sleep(60)\n",
         str(wh.path),
@@ -117,6 +100,7 @@ def test_a_failed_publish_keeps_the_previous_copy(wh):
     assert os.listdir(copy.path.parent) == ["customer_master.duckdb"]
 
 
+@pytest.mark.slow
 def test_the_nightly_jobs_last_asset_publishes_the_copy(tmp_path):
     wh = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
     load(wh, range(5))

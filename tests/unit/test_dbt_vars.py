@@ -16,7 +16,7 @@ import yaml
 
 from customer_master.defs.resources import warehouse_resource
 from customer_master.defs.scheduling.assets import plan_settings
-from customer_master.settings import SettingsError, dbt_vars, env_var_names, get_settings, load_settings
+from customer_master.settings import SettingsError, dbt_vars, get_settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT = ROOT / "dbt_project"
@@ -25,13 +25,7 @@ RUN_VARS = {"min_date", "max_date", "offline_compile", "offline_compile_incremen
 VAR_CALL = re.compile(r"""var\(\s*['"]([a-z_]+)['"]""")
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch):
-    for name in env_var_names():
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("settings_from_defaults")
 
 
 def _project_vars() -> dict:

@@ -19,14 +19,7 @@ from customer_master.thresholds import AlertThresholds, get_thresholds
 PACKAGE = Path(__file__).resolve().parents[2] / "customer_master"
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch):
-    """Start from the defaults: no variable of the tree is set (the developer's shell may set some)."""
-    for name in env_var_names():
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("settings_from_defaults")
 
 
 def test_there_is_one_settings_class_reading_the_environment():
@@ -131,3 +124,11 @@ def test_secrets_never_print(monkeypatch):
     monkeypatch.setenv("CM_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/SECRETHOOK")
     settings = load_settings()
     assert "SECRET" not in repr(settings) and "SECRET" not in str(settings)
+
+
+def test_dbt_trims_the_sql_server_credentials_as_the_settings_do():
+    # The settings accept "secret\n" as "secret"; dbt reads the variable itself, so it must trim too.
+    profiles = (PACKAGE.parent / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    for name in ("CM_SQLSERVER_HOST", "CM_SQLSERVER_DATABASE", "CM_SQLSERVER_USER", "CM_SQLSERVER_PASSWORD"):
+        (line,) = [line for line in profiles.splitlines() if f"env_var('{name}'" in line]
+        assert "| trim }}" in line, line

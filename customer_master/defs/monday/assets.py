@@ -13,6 +13,7 @@ from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import (
     DAILY_BACKFILL_POLICY,
     WAREHOUSE_POOL,
+    MetadataEntry,
     daily_partitions,
     verdict_check_result,
 )
@@ -51,7 +52,7 @@ def board_asset_key(board: str) -> dg.AssetKey:
     return dg.AssetKey(["monday", board])
 
 
-def materialization_metadata(report: LandingReport) -> dict[str, object]:
+def materialization_metadata(report: LandingReport) -> dict[str, MetadataEntry]:
     """What the UI shows for each materialization: volumes, quality and API cost."""
     result = report.result
     return {

@@ -56,6 +56,8 @@ def freshness_policy(asset: str) -> dg.FreshnessPolicy | None:
     if rule is None:
         return None
     if rule.kind == "window":
+        assert rule.fail_after is not None, "checked in FreshnessRule.__post_init__"
         return dg.FreshnessPolicy.time_window(fail_window=rule.fail_after, warn_window=rule.warn_after)
+    assert rule.deadline is not None and rule.window is not None, "checked in FreshnessRule.__post_init__"
     cron = f"{rule.deadline.minute} {rule.deadline.hour} * * *"
     return dg.FreshnessPolicy.cron(deadline_cron=cron, lower_bound_delta=rule.window, timezone=rule.timezone)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Literal
 
 import dagster as dg
 
@@ -36,10 +37,11 @@ from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_
 from customer_master.defs.resources import SlackResource, WarehouseResource
 from customer_master.monitoring.durations import due_alerts
 from customer_master.monitoring.formats import minutes
-from customer_master.monitoring.freshness import evaluate, remembered, transitions
+from customer_master.monitoring.freshness import ALERT_STATES, evaluate, remembered, transitions
 from customer_master.monitoring.runs import (
     CheckOutcome,
     RunFacts,
+    RunStatus,
     latest_outcomes,
     plan_summary,
     run_label,
@@ -58,8 +60,14 @@ _RUN_EVENTS = {
     dg.DagsterEventType.ASSET_CHECK_EVALUATION,
     dg.DagsterEventType.STEP_FAILURE,
 }
-# A finished run's status change: the check sensor reads the checks of each such run.
-_FINISHED_RUN_EVENTS = (
+# A finished run's status change: the check sensor reads the checks of each such run. (The Literal is
+# what RunStatusChangeRecordsFilter takes: the run status event types.)
+_FINISHED_RUN_EVENTS: tuple[
+    Literal[
+        dg.DagsterEventType.RUN_SUCCESS, dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_CANCELED
+    ],
+    ...,
+] = (
     dg.DagsterEventType.RUN_SUCCESS,
     dg.DagsterEventType.RUN_FAILURE,
     dg.DagsterEventType.RUN_CANCELED,
@@ -68,7 +76,7 @@ FINISHED_RUNS_PER_TICK = 25
 
 # The configured thresholds as the definitions load: the check descriptions quote them.
 _T = get_thresholds()
-_STATUS = {
+_STATUS: dict[dg.DagsterRunStatus, RunStatus] = {
     dg.DagsterRunStatus.SUCCESS: "success",
     dg.DagsterRunStatus.FAILURE: "failure",
     dg.DagsterRunStatus.CANCELED: "canceled",
@@ -86,14 +94,15 @@ def _metadata_values(metadata) -> dict[str, object]:
 def _check_outcome(evaluation) -> CheckOutcome:
     md = _metadata_values(evaluation.metadata)
     summary = md.get("summary") or evaluation.description or ""
+    value, threshold = md.get("value"), md.get("threshold")
     return CheckOutcome(
         asset=evaluation.asset_key.to_user_string(),
         check=evaluation.check_name,
         passed=evaluation.passed,
         severity="critical" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warn",
         summary=str(summary),
-        value=md.get("value") if isinstance(md.get("value"), (int, float)) else None,
-        threshold=md.get("threshold") if isinstance(md.get("threshold"), (int, float)) else None,
+        value=value if isinstance(value, int | float) else None,
+        threshold=threshold if isinstance(threshold, int | float) else None,
         partition=getattr(evaluation, "partition", None),
     )
 
@@ -128,7 +137,7 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
         run_id=run.run_id,
         job=label_of(run),
         partition=run.tags.get(PARTITION_TAG),
-        status=_STATUS.get(run.status, str(run.status.value).lower()),
+        status=_finished_status(run),
         started_at=_utc(record.start_time if record else None),
         ended_at=_utc(record.end_time if record else None) or dt.datetime.now(dt.UTC),
         materializations=materializations,
@@ -136,6 +145,14 @@ def run_facts(instance: dg.DagsterInstance, run: dg.DagsterRun, error: str | Non
         failed_steps=sorted(set(failed_steps)),
         error=error,
     )
+
+
+def _finished_status(run: dg.DagsterRun) -> RunStatus:
+    """The run's final status: the sensors and the demo only report runs that have ended."""
+    status = _STATUS.get(run.status)
+    if status is None:
+        raise ValueError(f"run {run.run_id} has not ended (status {run.status.value})")
+    return status
 
 
 def _step_error(event: dg.DagsterEvent) -> str:
@@ -322,8 +339,8 @@ def freshness_alert_sensor(context: dg.SensorEvaluationContext, slack: SlackReso
     for asset, before, state in changes:
         send(
             freshness_alert(
-                asset, state.lower(), before.lower() if before else None, updated_at[asset],
-                FRESHNESS_RULES[asset].describe(), now,
+                asset, ALERT_STATES[state.lower()], ALERT_STATES.get(before.lower()) if before else None,
+                updated_at[asset], FRESHNESS_RULES[asset].describe(), now,
             )
         )  # fmt: skip
     context.update_cursor(json.dumps(remembered(previous, current), sort_keys=True))
