@@ -56,7 +56,9 @@ manifest: $(MANIFEST)
 setup: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
 
 # Debian's unixODBC lets pyodbc load the Microsoft ODBC driver that ships in the mssql-python-odbc
-# wheel. Only the SQL Server path needs it; skipped quietly where apt-get is not available.
+# wheel (only the SQL Server path needs it); Debian's chromium is the browser that
+# tests/e2e/test_ui_browser.py drives headless through Playwright (never Playwright's own download).
+# Each is installed only as root with apt-get, and skipped quietly elsewhere (its tests then skip).
 system-deps:
 	@if ! ldconfig -p 2>/dev/null | grep -q 'libodbc.so.2' || ! ldconfig -p 2>/dev/null | grep -q 'libltdl.so.7'; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -64,6 +66,13 @@ system-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq unixodbc libltdl7 >/dev/null) \
 	      || echo "warning: could not install unixodbc/libltdl7; SQL Server driver tests will skip"; \
 	  else echo "note: unixodbc/libltdl7 missing; SQL Server driver tests will skip"; fi; \
+	fi
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium for the UI browser test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; the UI browser test will skip"; \
+	  else echo "note: chromium missing; the UI browser test will skip"; fi; \
 	fi
 
 lock: | $(UV)
@@ -74,12 +83,13 @@ lock: | $(UV)
 demo: setup
 	$(BIN)/python -m customer_master.demo
 
-test: setup system-deps
+# Lint (ruff, mypy) first: CI runs exactly this target.
+test: setup system-deps lint
 	$(BIN)/python -m pytest
 
-# Unit tests only: seconds, no servers.
+# Everything not marked slow (no Dagster run, no dbt; tests/unit/test_suite_markers.py keeps it so).
 test-fast: setup
-	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest -m "not slow" -q
 
 # --- helpers -------------------------------------------------------------------------------------
 sandbox: setup
@@ -105,6 +115,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check customer_master tests benchmarks
 	$(BIN)/ruff format --check customer_master tests benchmarks
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format customer_master tests benchmarks

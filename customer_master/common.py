@@ -1,8 +1,9 @@
-"""Two helpers every layer needs, in one dagster-free place (clients, warehouse, alerts, defs)."""
+"""Helpers every layer needs, in one dagster-free place (clients, warehouse, alerts, defs)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 ELLIPSIS = "…"
 
@@ -18,3 +19,16 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS if limit > 0 else ""
+
+
+def fmt_pct(fraction: float | None, *, digits: int = 2) -> str:
+    """A fraction as a percentage with at most `digits` decimals and no padding zeros, as people
+    write thresholds and rates in sentences: 0.0408 -> "4.08 %", 0.02 -> "2 %", None/NaN -> "n/a"."""
+    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
+        return "n/a"
+    text = f"{fraction * 100:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return f"{text} %"

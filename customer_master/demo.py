@@ -14,6 +14,7 @@ import os
 import time
 
 from customer_master.board_mapping import DEFAULT_MAPPING_PATH
+from customer_master.common import fmt_pct
 from customer_master.monitoring.formats import percent
 from customer_master.sandbox.process import sandbox_process
 
@@ -109,7 +110,8 @@ def _print_plan(result) -> None:
     print(
         f"\ndelivery plan {md['plan_date']}: {md['scheduled']} of {md['orders']} open orders scheduled, "
         f"{md['late']} late, {md['unschedulable']} unschedulable {md['unschedulable_by_reason']}; "
-        f"peak utilization {md['peak_utilization']:.0%}, overtime {md['overtime_units']:.0f} units, "
+        f"peak utilization {fmt_pct(md['peak_utilization'], digits=0)}, "
+        f"overtime {md['overtime_units']:.0f} units, "
         f"engine {md['engine_seconds']:.2f} s"
     )
     print("checks:")

@@ -17,7 +17,6 @@ from customer_master.alerts.messages import (
     daily_digest_alert,
     fmt_count,
     fmt_duration,
-    fmt_pct,
     freshness_alert,
     freshness_needs_alert,
     run_duration_alert,
@@ -33,6 +32,7 @@ from customer_master.alerts.slack import (
     notifier_from_env,
     render_slack_payload,
 )
+from customer_master.common import fmt_pct
 
 __all__ = [
     "Alert",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from customer_master.alerts.models import Alert, DailyDigest, FailedCheck, Severity
-from customer_master.common import truncate
+from customer_master.common import fmt_pct, truncate
 
 FreshnessState = Literal["pass", "warn", "fail"]
 
@@ -22,18 +22,6 @@ MAX_ERROR_CHARS = 500
 
 # ------------------------------------------------------------------------------------------
 # Number formatting
-
-
-def fmt_pct(fraction: float | None, *, digits: int = 2) -> str:
-    """A fraction as a percentage with at most `digits` decimals: 0.0408 -> "4.08 %", 0.02 -> "2 %"."""
-    if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
-        return "n/a"
-    text = f"{fraction * 100:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    return f"{text} %"
 
 
 def fmt_duration(seconds: float | None) -> str:

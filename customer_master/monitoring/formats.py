@@ -16,11 +16,6 @@ def percent(rate: float, digits: int = 2) -> str:
     return f"{as_pct(rate, digits):.{digits}f} %"
 
 
-def threshold_percent(rate: float) -> str:
-    """0.95 -> '95 %', 0.025 -> '2.5 %': a configured threshold as people write it (no padding zeros)."""
-    return f"{as_pct(rate, 4):g} %"
-
-
 def minutes(seconds: float) -> str:
     """300 -> '5 minutes', 90 -> '1.5 minutes', 3600 -> '60 minutes'."""
     value = seconds / 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from customer_master.common import fmt_pct
 from customer_master.thresholds import AlertThresholds, Verdict
 
 
@@ -30,8 +31,9 @@ def record_error_rate(board: str, rate: float, quarantined: int, t: AlertThresho
         "error" if critical else "warn",
         round(rate, 6),
         threshold,
-        f"{board}: {rate:.2%} of values quarantined ({quarantined}); warn above "
-        f"{t.record_error_rate_warn:.0%}, critical above {t.record_error_rate_critical:.0%} ({level})",
+        f"{board}: {fmt_pct(rate)} of values quarantined ({quarantined}); warn above "
+        f"{fmt_pct(t.record_error_rate_warn)}, critical above "
+        f"{fmt_pct(t.record_error_rate_critical)} ({level})",
         {"warn_threshold": t.record_error_rate_warn, "critical_threshold": t.record_error_rate_critical},
     )
 
@@ -70,7 +72,7 @@ def field_coverage(ratios: dict[str, float | None], t: AlertThresholds) -> Verdi
         "warn",
         round(lowest, 6),
         t.coverage_min,
-        f"lowest coverage {field} {lowest:.1%} (warn below {t.coverage_min:.0%})"
+        f"lowest coverage {field} {fmt_pct(lowest, digits=1)} (warn below {fmt_pct(t.coverage_min)})"
         + (f"; below: {', '.join(below)}" if below else ""),
         {k: round(v, 6) for k, v in sorted(measured.items())},
     )

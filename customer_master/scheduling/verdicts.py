@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from customer_master.common import fmt_pct
 from customer_master.scheduling.records import HighUtilizationRun, PlanSummary
 from customer_master.thresholds import AlertThresholds, Verdict
 
@@ -61,8 +62,9 @@ def calculation_errors(summary: PlanSummary, t: AlertThresholds) -> Verdict:
         "error",
         round(rate, 6),
         t.schedule_error_rate_critical,
-        f"{summary.input_errors} of {summary.orders} orders ({rate:.2%}) could not be planned for bad data "
-        f"(critical above {t.schedule_error_rate_critical:.0%})",
+        f"{summary.input_errors} of {summary.orders} orders ({fmt_pct(rate)}) could not be planned "
+        "for bad data "
+        f"(critical above {fmt_pct(t.schedule_error_rate_critical)})",
         {k: v for k, v in summary.reasons.items()},
     )
 
@@ -83,10 +85,10 @@ def sustained_utilization(run: HighUtilizationRun, t: AlertThresholds) -> Verdic
     """A resource above 95 % on consecutive capacity days warns."""
     passed = run.days < t.utilization_consecutive_days
     what = (
-        f"{run.resource} above {t.utilization_warn:.0%} for {run.days} consecutive capacity days "
+        f"{run.resource} above {fmt_pct(t.utilization_warn)} for {run.days} consecutive capacity days "
         f"({run.first_day} to {run.last_day})"
         if run.days
-        else f"no resource above {t.utilization_warn:.0%}"
+        else f"no resource above {fmt_pct(t.utilization_warn)}"
     )
     return Verdict(
         passed,
@@ -109,6 +111,6 @@ def schedule_variance(rate: float | None, delivered: int, t: AlertThresholds) ->
         "warn",
         round(rate, 6),
         t.schedule_variance_warn,
-        f"{rate:.2%} of {delivered} delivered orders were not delivered on their planned day "
-        f"(warn above {t.schedule_variance_warn:.0%})",
+        f"{fmt_pct(rate)} of {delivered} delivered orders were not delivered on their planned day "
+        f"(warn above {fmt_pct(t.schedule_variance_warn)})",
     )

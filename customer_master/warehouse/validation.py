@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from customer_master.common import fmt_pct
 from customer_master.monday.models import ExtractMode
 from customer_master.warehouse.base import LoadValidationError
 
@@ -145,14 +146,15 @@ def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool 
     rate = error_rate(c.quarantined, c.values)
     if rate > rules.max_error_rate:
         out.append(
-            f"{RULE_ERROR_RATE}: {c.quarantined} quarantined / {c.values} values = {rate:.2%} "
-            f"> {rules.max_error_rate:.2%}"
+            f"{RULE_ERROR_RATE}: {c.quarantined} quarantined / {c.values} values = {fmt_pct(rate)} "
+            f"> {fmt_pct(rules.max_error_rate)}"
         )
     if not force and is_mass_deletion(c, rules):
         share = deletion_fraction(c.active_before, c.deletions)
-        limit = f"{rules.max_delete_fraction * 100:g}%"
+        limit = fmt_pct(rules.max_delete_fraction, digits=4)
         out.append(
-            f"{RULE_MASS_DELETION}: {c.deletions} of {c.active_before} active items ({share:.1%}) would be "
+            f"{RULE_MASS_DELETION}: {c.deletions} of {c.active_before} active items "
+            f"({fmt_pct(share, digits=1)}) would be "
             f"marked deleted in one run ({c.reported_deleted} reported deleted by Monday, "
             f"{c.unreported_retired} missing from a full pull), more than {limit}; "
             "check the token still sees the whole board; if the items really are gone, rerun the "
@@ -163,7 +165,8 @@ def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool 
         if shrink > rules.max_shrink_fraction:
             out.append(
                 f"{RULE_SHRINK}: active items would fall from {c.active_before} to {c.active_after} "
-                f"(-{shrink:.1%} > {rules.max_shrink_fraction:.0%}); if this is real, rerun with force"
+                f"(-{fmt_pct(shrink, digits=1)} > {fmt_pct(rules.max_shrink_fraction)}); "
+                "if this is real, rerun with force"
             )
     return out
 

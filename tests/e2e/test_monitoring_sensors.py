@@ -33,7 +33,7 @@ from dagster._core.definitions.target import ANONYMOUS_ASSET_JOB_PREFIX
 from dagster._core.execution.build_resources import wrap_resources_for_execution
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin
 
-from customer_master.alerts.messages import fmt_pct
+from customer_master.common import fmt_pct
 from customer_master.defs.monitoring import freshness as freshness_defs
 from customer_master.defs.monitoring.sensors import (
     check_failure_alert_sensor,

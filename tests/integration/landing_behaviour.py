@@ -347,7 +347,7 @@ class LandingBehaviour:
 
         message = str(err.value)
         assert f"board {BOARD}" in message and RULE_MASS_DELETION in message
-        assert "15 of 20 active items (75.0%)" in message and "force" in message
+        assert "15 of 20 active items (75 %)" in message and "force" in message
         assert snapshot(wh) == before
         assert wh.staging_tables() == []
 

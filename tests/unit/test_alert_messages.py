@@ -177,7 +177,7 @@ def test_a_mass_deletion_failure_reaches_slack_with_its_rule_and_override():
     text = " ".join(_section_texts(render_slack_payload(alert, ui_base_url=UI)))
 
     assert "board 7000000002" in text and "mass_deletion" in text
-    assert "1483 of 1977 active items (75.0%)" in text
+    assert "1483 of 1977 active items (75 %)" in text
     assert "run config force: true" in text
 
 

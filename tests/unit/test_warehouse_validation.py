@@ -174,9 +174,9 @@ def test_the_mass_deletion_message_names_board_counts_share_and_override():
     assert message.startswith(
         "board 1001 (full load) failed validation; production unchanged: mass_deletion:"
     )
-    assert "1500 of 2000 active items (75.0%)" in message
+    assert "1500 of 2000 active items (75 %)" in message
     assert "1489 reported deleted by Monday, 11 missing from a full pull" in message
-    assert "more than 10%" in message and "run config force: true" in message
+    assert "more than 10 %" in message and "run config force: true" in message
 
 
 def test_force_waives_the_mass_deletion_guard_but_no_data_rule():
@@ -190,7 +190,7 @@ def test_the_mass_deletion_limits_are_configurable():
     assert failed_rules(counts, LoadRules(max_delete_fraction=0.0)) == {RULE_MASS_DELETION}
     assert failed_rules(counts, LoadRules(min_mass_deletion_items=31)) == set()
     message = validation_failures(counts, LoadRules(max_delete_fraction=0.125))[0]
-    assert "more than 12.5%" in message
+    assert "more than 12.5 %" in message
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from customer_master.board_mapping import BoardMapping, EntityResolution, configured_mapping, resolve_entity
-from customer_master.common import utcnow
+from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import (
@@ -18,7 +18,7 @@ from customer_master.defs.shared import (
     verdict_check_result,
 )
 from customer_master.monitoring import verdicts
-from customer_master.monitoring.formats import as_pct, minutes, threshold_percent
+from customer_master.monitoring.formats import as_pct, minutes
 from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
@@ -103,8 +103,8 @@ def board_check_specs(board: str) -> list[dg.AssetCheckSpec]:
             partitions_def=daily_partitions,
             description=(
                 "Quarantined share of the values: warns above "
-                f"{threshold_percent(t.record_error_rate_warn)}, critical above "
-                f"{threshold_percent(t.record_error_rate_critical)} (the load itself fails there)."
+                f"{fmt_pct(t.record_error_rate_warn)}, critical above "
+                f"{fmt_pct(t.record_error_rate_critical)} (the load itself fails there)."
             ),
         ),
         dg.AssetCheckSpec(

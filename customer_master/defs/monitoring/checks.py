@@ -3,10 +3,10 @@ metadata). The dbt tests on the same rules read the same numbers (passed to dbt 
 
 import dagster as dg
 
+from customer_master.common import fmt_pct
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import verdict_check_result
 from customer_master.monitoring import verdicts
-from customer_master.monitoring.formats import threshold_percent
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.marts import customer_quality
 
@@ -30,7 +30,7 @@ _T = get_thresholds()
             asset=CUSTOMER_MASTER_KEY,
             description=(
                 "Company, address, status and email filled for at least "
-                f"{threshold_percent(_T.coverage_min)} of customers."
+                f"{fmt_pct(_T.coverage_min)} of customers."
             ),
         ),
     ],

@@ -31,7 +31,7 @@ from customer_master.alerts.messages import (
 )
 from customer_master.alerts.models import Alert, DailyDigest, FailedCheck
 from customer_master.alerts.slack import SlackNotifier
-from customer_master.common import utcnow
+from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.monitoring.freshness import FRESHNESS_RULES
 from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_job
 from customer_master.defs.resources import SlackResource, WarehouseResource
@@ -252,7 +252,7 @@ def _fmt(value: float | None, threshold_like: float | None) -> str | None:
     if value is None:
         return None
     if threshold_like is not None and 0 < threshold_like < 1:
-        return f"{value:.2%}"
+        return fmt_pct(value)
     return f"{value:g}"
 
 

@@ -7,9 +7,9 @@ Capacity and "every order explained" are re-measured on the rows as written, not
 
 import dagster as dg
 
+from customer_master.common import fmt_pct
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import DELIVERY_PLAN_KEY, daily_partitions, verdict_check_result
-from customer_master.monitoring.formats import threshold_percent
 from customer_master.scheduling import verdicts
 from customer_master.scheduling.models import Plan
 from customer_master.scheduling.records import PlanSummary, longest_high_utilization_run
@@ -50,7 +50,7 @@ PLAN_CHECK_SPECS = [
         partitions_def=daily_partitions,
         description=(
             "Orders rejected for bad data; critical above "
-            f"{threshold_percent(_T.schedule_error_rate_critical)} of the plan's orders."
+            f"{fmt_pct(_T.schedule_error_rate_critical)} of the plan's orders."
         ),
     ),
     dg.AssetCheckSpec(
@@ -67,7 +67,7 @@ PLAN_CHECK_SPECS = [
         asset=DELIVERY_PLAN_KEY,
         partitions_def=daily_partitions,
         description=(
-            f"A resource above {threshold_percent(_T.utilization_warn)} utilization on "
+            f"A resource above {fmt_pct(_T.utilization_warn)} utilization on "
             f"{_T.utilization_consecutive_days} or more consecutive capacity days warns."
         ),
     ),
@@ -108,7 +108,7 @@ def plan_check_results(warehouse: Warehouse, plan: Plan, summary: PlanSummary) -
     name=CHECK_VARIANCE,
     description=(
         "Share of delivered orders not delivered on their planned day; "
-        f"warns above {threshold_percent(_T.schedule_variance_warn)}."
+        f"warns above {fmt_pct(_T.schedule_variance_warn)}."
     ),
 )
 def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
