@@ -1,7 +1,7 @@
 """The one place that reads the environment: one settings tree, loaded once (`get_settings()`).
 
-    Settings                      platform, warehouse, Monday and planning settings (flat, as before)
-    ├── secrets: SecretSettings   MONDAY_API_TOKEN, CM_SQLSERVER_DSN, CM_SQLSERVER_PASSWORD
+    Settings                      platform, warehouse, Monday, OMS and planning settings (flat, as before)
+    ├── secrets: SecretSettings   MONDAY_API_TOKEN, CM_SQLSERVER_DSN, CM_SQLSERVER_PASSWORD, OMS_API_TOKEN
     ├── alerts: AlertSettings     CM_SLACK_WEBHOOK_URL, CM_SLACK_DEADLINE_SECONDS, CM_DAGSTER_UI_URL
     └── thresholds: AlertThresholds   CM_ALERT_<NAME> (customer_master/thresholds.py)
 
@@ -63,6 +63,8 @@ class SecretSettings(BaseModel):
     sqlserver_dsn: SecretStr | None = Field(None, validation_alias="CM_SQLSERVER_DSN")
     # Read by dbt's sqlserver profile, not by Python: checked here so a pasted newline fails at start-up.
     sqlserver_password: SecretStr | None = Field(None, validation_alias="CM_SQLSERVER_PASSWORD")
+    # The OMS API token (bearer / API-key header) or basic-auth password (customer_master/oms).
+    oms_api_token: SecretStr | None = Field(None, validation_alias="OMS_API_TOKEN")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -175,6 +177,15 @@ class Settings(BaseSettings):
     # by at least a day so nothing falls between two runs.
     monday_overlap_days: int = Field(1, alias="MONDAY_OVERLAP_DAYS", ge=1)
 
+    # The OMS source (customer_master/oms): its YAML (endpoints, auth scheme, paging, incremental
+    # cursor, mapping to the order contract), the API's base URL over the YAML's, and the basic-auth
+    # user over the YAML's (the token is a secret: OMS_API_TOKEN in `secrets`).
+    oms_source_path: Path = Field(
+        PROJECT_ROOT / "customer_master" / "oms" / "shopify.yml", alias="OMS_SOURCE"
+    )
+    oms_api_url: str | None = Field(None, alias="OMS_API_URL")
+    oms_api_user: str | None = Field(None, alias="OMS_API_USER")
+
     # dbt target in dbt_project/profiles.yml (default: duckdb locally, sqlserver in prod)
     dbt_target_override: Literal["duckdb", "sqlserver"] | None = Field(None, alias="DBT_TARGET")
 
@@ -274,12 +285,18 @@ class Settings(BaseSettings):
             )
         return code
 
-    @field_validator("legacy_board_customers", "legacy_board_orders", "legacy_board_capacity")
+    @field_validator(
+        "legacy_board_customers",
+        "legacy_board_orders",
+        "legacy_board_capacity",
+        "oms_api_url",
+        "oms_api_user",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("data_dir", "duckdb_path", "board_mapping_path")
+    @field_validator("data_dir", "duckdb_path", "board_mapping_path", "oms_source_path")
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         # `.data` means the project's .data whatever the working directory (dbt runs elsewhere).

@@ -9,6 +9,8 @@ Public API (others code against these names):
 - `SandboxServer(spec, *, host, port, token, latency_ms, complexity_budget_per_minute,
   cursor_ttl_seconds)` - context manager serving `url` (http://127.0.0.1:<port>/v2)
 - `SandboxControl(base_url)` - client of the (unauthenticated, loopback-only) control endpoint
+- `OmsServer`, `OmsSpec`, `OmsControl`, `OmsControlError`: the OMS REST emulator beside it
+  (Shopify or WooCommerce shape, same customers and order numbers; see oms/README.md)
 
 See README.md in this folder for what is emulated, the faults and the control ops.
 """
@@ -19,6 +21,7 @@ from customer_master.sandbox.control import SandboxControl, SandboxControlError
 from customer_master.sandbox.engine import SANDBOX_TOKEN, SandboxEngine
 from customer_master.sandbox.generator import WorkspaceSpec, generate_workspace
 from customer_master.sandbox.model import Workspace
+from customer_master.sandbox.oms import OmsControl, OmsControlError, OmsServer, OmsSpec
 from customer_master.sandbox.server import SandboxServer
 
 __all__ = [
@@ -27,6 +30,10 @@ __all__ = [
     "ACCOUNT_COLUMN_IDS",
     "BOARD_IDS",
     "COLUMN_IDS",
+    "OmsControl",
+    "OmsControlError",
+    "OmsServer",
+    "OmsSpec",
     "SANDBOX_TOKEN",
     "SandboxControl",
     "SandboxControlError",
