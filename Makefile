@@ -57,7 +57,7 @@ setup: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml $(MANIFEST)
 
 # Debian's unixODBC lets pyodbc load the Microsoft ODBC driver that ships in the mssql-python-odbc
 # wheel (only the SQL Server path needs it); Debian's chromium is the browser that
-# tests/e2e/test_ui_browser.py drives headless through Playwright (never Playwright's own download).
+# tests/e2e/ui_browser.py drives headless through Playwright (never Playwright's own download).
 # Each is installed only as root with apt-get, and skipped quietly elsewhere (its tests then skip).
 system-deps:
 	@if ! ldconfig -p 2>/dev/null | grep -q 'libodbc.so.2' || ! ldconfig -p 2>/dev/null | grep -q 'libltdl.so.7'; then \

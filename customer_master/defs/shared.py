@@ -24,7 +24,7 @@ daily_partitions = dg.DailyPartitionsDefinition(
 # One backfill policy for every asset of `daily_partitions`, one day per run: assets with different
 # policies never share a run (a backfill splits them apart) and Dagster warns about the mix on every
 # load. (The UI's launch dialog still says "varying backfill policies" for any two assets: it compares
-# policy objects by identity; tests/e2e/test_ui_browser.py.) One day per run because the board pulls
+# policy objects by identity; tests/e2e/ui_browser.py.) One day per run because the board pulls
 # and the day's plan are per sync date; a backfill of N days is N runs of the whole job.
 DAILY_BACKFILL_POLICY = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 

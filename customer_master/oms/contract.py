@@ -23,13 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from customer_master.oms.config import ContractMapping, OmsSource, RecordPath, ValueMap
 
 SOURCE = "oms"
+_T = TypeVar("_T")
 
 REASON_MISSING_ORDER_NUMBER = "missing_order_number"
 REASON_MISSING_SOURCE_ID = "missing_source_id"
@@ -246,19 +247,15 @@ class _Reader:
         return _text(_first(self.record, paths))
 
     def date(self, name: str, paths: Iterable[RecordPath] | None) -> dt.date | None:
-        if paths is None:
-            return None
-        self.values += 1
-        raw = _first(self.record, paths)
-        if _blank(raw):
-            return None
-        try:
-            return parse_date(raw, self.mapping.date_formats)
-        except ValueError:
-            self.problems.append(Problem(name, REASON_INVALID_DATE, _raw(raw)))
-            return None
+        return self._moment(name, paths, parse_date)
 
     def timestamp(self, name: str, paths: Iterable[RecordPath] | None) -> dt.datetime | None:
+        return self._moment(name, paths, parse_timestamp)
+
+    def _moment(
+        self, name: str, paths: Iterable[RecordPath] | None, parse: Callable[[Any, tuple[str, ...]], _T]
+    ) -> _T | None:
+        """A date or timestamp value; one that does not parse is NULL and an invalid_date problem."""
         if paths is None:
             return None
         self.values += 1
@@ -266,7 +263,7 @@ class _Reader:
         if _blank(raw):
             return None
         try:
-            return parse_timestamp(raw, self.mapping.date_formats)
+            return parse(raw, self.mapping.date_formats)
         except ValueError:
             self.problems.append(Problem(name, REASON_INVALID_DATE, _raw(raw)))
             return None

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import os
-import signal
 import sys
-import threading
 
 from customer_master.sandbox.accounts import ACCOUNTS
 from customer_master.sandbox.engine import SANDBOX_TOKEN
 from customer_master.sandbox.generator import WorkspaceSpec
 from customer_master.sandbox.server import SandboxServer
+from customer_master.sandbox.serving import add_host_port, serve_parser, serve_until_signalled
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m customer_master.sandbox", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the Monday API sandbox")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser, serve = serve_parser("python -m customer_master.sandbox", __doc__, "serve the Monday API sandbox")
+    add_host_port(serve, 8765)
     serve.add_argument("--orders", type=int, default=500)
     serve.add_argument("--customers", type=int, default=None)
     serve.add_argument("--resources", type=int, default=5)
@@ -86,13 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         complexity_budget_per_minute=args.complexity_budget,
         cursor_ttl_seconds=args.cursor_ttl_seconds,
     )
-    # A dedicated process: freeze the generated workspace out of the cyclic GC (see engine._fresh).
-    server.engine.freeze_gc = True
-    gc.freeze()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    server.start()
+    return serve_until_signalled(server, "sandbox", lambda: _set_faults(server, args))
+
+
+def _set_faults(server: SandboxServer, args: argparse.Namespace) -> None:
+    """The fault flags, applied once the server runs."""
     if args.malformed_rate or args.purge_deleted:
         server.engine.faults.update(malformed_rate=args.malformed_rate, purge_deleted=args.purge_deleted)
     if args.latency_per_item_ms or args.rate_limit_rate or args.server_error_rate:
@@ -103,13 +96,6 @@ def main(argv: list[str] | None = None) -> int:
             rate_limit_retry_in_seconds=args.rate_limit_retry_in_seconds,
             fault_seed=args.fault_seed,
         )
-    print(f"sandbox listening on {server.url}", flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-    return 0
 
 
 if __name__ == "__main__":

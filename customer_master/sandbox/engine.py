@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ from customer_master.sandbox.resolvers import (
     install_column_value_getters,
     type_resolver,
 )
-from customer_master.sandbox.values import ValueParseError, parse_value
+from customer_master.sandbox.serving import Response, parse_clock, run_control_op
+from customer_master.sandbox.values import parse_value
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +148,6 @@ class Faults:
     def strikes(self, rate: float) -> bool:
         """One seeded draw: does a fault of probability `rate` hit this request?"""
         return rate > 0 and self._rng.random() < rate
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    content_type: str = "application/json; charset=utf-8"
-    is_error: bool = True
 
 
 class _Window:
@@ -620,19 +611,8 @@ class SandboxEngine:
         with self.lock:
             self.counters["requests"] += 1
             self.counters["control_requests"] += 1
-            try:
-                payload = orjson.loads(body or b"{}")
-                if not isinstance(payload, dict) or "op" not in payload:
-                    raise ValueError('expected a JSON object with an "op"')
-                op = payload.pop("op")
-                handler = getattr(self, f"op_{op}", None)
-                if handler is None:
-                    raise ValueError(f"unknown op {op!r}")
-                result = handler(**payload)
-            except (ValueError, KeyError, TypeError, ValueParseError, orjson.JSONDecodeError) as exc:
-                msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-                return Response(400, orjson.dumps({"ok": False, "error": msg}))
-            return Response(200, orjson.dumps({"ok": True, "result": result}, default=str), is_error=False)
+            status, reply = run_control_op(self, body)
+            return Response(status, reply, is_error=status != 200)
 
     def health(self) -> Response:
         with self.lock:
@@ -777,13 +757,7 @@ class SandboxEngine:
         return {"epoch": self.cursors.epoch}
 
     def op_set_clock(self, now=None) -> dict:
-        if now is None:
-            self.clock = None
-        else:
-            parsed = dt.datetime.fromisoformat(str(now).replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            self.clock = parsed.astimezone(dt.UTC)
+        self.clock = parse_clock(now)
         return {"now": self.now().isoformat()}
 
     def op_reset_budget(self) -> dict:

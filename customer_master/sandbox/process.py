@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-START_TIMEOUT_SECONDS = 60
+from customer_master.sandbox.serving import START_TIMEOUT_SECONDS, listening_process
+
+__all__ = ["START_TIMEOUT_SECONDS", "sandbox_process"]
 
 
 @contextmanager
@@ -28,24 +28,5 @@ def sandbox_process(
         "--orders", str(orders), "--seed", str(seed), "--latency-ms", str(latency_ms),
         "--malformed-rate", str(malformed_rate), *([] if dirt else ["--no-dirt"]), *extra_args,
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        yield _wait_for_listening_line(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_for_listening_line(proc: subprocess.Popen) -> str:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the sandbox exited before it was ready (exit code {proc.poll()})")
-        if "listening on" in line:
-            return line.rsplit(" ", 1)[-1].strip()
-    raise RuntimeError(f"the sandbox did not start within {START_TIMEOUT_SECONDS} s")
+    with listening_process(cmd) as url:
+        yield url

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import os
-import signal
 import sys
-import threading
 
 from customer_master.sandbox.accounts import ACCOUNTS
 from customer_master.sandbox.oms.data import SHAPES, OmsSpec
 from customer_master.sandbox.oms.engine import SHOPIFY_TOKEN, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET
 from customer_master.sandbox.oms.server import OmsServer
+from customer_master.sandbox.serving import add_host_port, serve_parser, serve_until_signalled
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m customer_master.sandbox.oms", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the OMS emulator")
+    parser, serve = serve_parser("python -m customer_master.sandbox.oms", __doc__, "serve the OMS emulator")
     serve.add_argument("--shape", choices=SHAPES, default="shopify")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8766, help="0 picks a free port")
+    add_host_port(serve, 8766)
     serve.add_argument("--orders", type=int, default=300, help="OMS orders")
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--monday-orders", type=int, default=500, help="the Monday sandbox's --orders")
@@ -75,22 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         consumer_secret=args.consumer_secret,
         latency_ms=args.latency_ms,
     )
-    # A dedicated process: freeze the generated orders out of the cyclic GC (see OmsEngine).
-    server.engine.freeze_gc = True
-    gc.freeze()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    server.start()
+    return serve_until_signalled(server, f"oms sandbox ({args.shape})", lambda: _set_faults(server, args))
+
+
+def _set_faults(server: OmsServer, args: argparse.Namespace) -> None:
+    """The fault flags, applied once the server runs."""
     if args.malformed_orders:
         server.engine.op_set_faults(malformed_orders=args.malformed_orders)
-    print(f"oms sandbox ({args.shape}) listening on {server.url}", flush=True)
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        server.stop()
-    return 0
 
 
 if __name__ == "__main__":

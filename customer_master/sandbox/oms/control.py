@@ -9,47 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import httpx
-
-_API_SUFFIXES = ("/wp-json/wc/v3", "/admin/api/2024-10")
+from customer_master.sandbox.serving import ControlClient
 
 
 class OmsControlError(RuntimeError):
     """The control endpoint refused an op (unknown op, bad arguments, unknown order...)."""
 
 
-class OmsControl:
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        base = base_url.rstrip("/")
-        for suffix in _API_SUFFIXES:
-            if base.endswith(suffix):
-                base = base[: -len(suffix)]
-        self.base_url = base
-        self._client = httpx.Client(base_url=base, timeout=timeout)
-
-    def close(self) -> None:
-        self._client.close()
-
-    def __enter__(self) -> OmsControl:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _op(self, op: str, **params: Any) -> Any:
-        resp = self._client.post("/_sandbox/control", json={"op": op, **params})
-        try:
-            payload = resp.json()
-        except ValueError:
-            raise OmsControlError(f"{op}: HTTP {resp.status_code}: {resp.text[:200]}") from None
-        if resp.status_code != 200 or not payload.get("ok"):
-            raise OmsControlError(f"{op}: {payload.get('error') or resp.status_code}")
-        return payload.get("result")
-
-    def health(self) -> dict:
-        resp = self._client.get("/_sandbox/health")
-        resp.raise_for_status()
-        return resp.json()
+class OmsControl(ControlClient):
+    error = OmsControlError
+    api_suffixes = ("/wp-json/wc/v3", "/admin/api/2024-10")
 
     # data -----------------------------------------------------------------------------------
     def reset(self, **spec_fields: Any) -> dict:

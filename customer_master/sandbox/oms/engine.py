@@ -17,7 +17,7 @@ import datetime as dt
 import gc
 import hashlib
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -35,20 +35,12 @@ from customer_master.sandbox.oms.data import (
     OmsStore,
     order_name,
 )
+from customer_master.sandbox.serving import Response, parse_clock, run_control_op
 
 SHOPIFY_TOKEN = "shpat_sandbox"
 WOO_CONSUMER_KEY = "ck_sandbox"
 WOO_CONSUMER_SECRET = "cs_sandbox"
 SERVER_ERROR_STATUSES = (500, 502, 503, 504)
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    content_type: str = "application/json; charset=utf-8"
 
 
 @dataclass
@@ -89,6 +81,32 @@ class Faults:
                 raise ValueError(f"{name} must not be negative")
         for name, value in new.items():
             setattr(self, name, value)
+
+
+@dataclass
+class NewOrder:
+    """The create_order op's arguments (OmsControl.create_order sends them all)."""
+
+    email: str | None = None
+    customer_position: int | None = None
+    quantity: int = 1
+    requested_date: str | None = None
+    priority: str = "normal"
+    number: str | None = None
+    status: str = "processing"
+    sku: str | None = None
+    lines: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class OrderChange:
+    """The update_order op's changes (OmsControl.update_order sends them all); None = unchanged."""
+
+    quantity: int | None = None
+    status: str | None = None
+    requested_date: str | None = None
+    priority: str | None = None
+    note: str | None = None
 
 
 def parse_timestamp(value: str, default_offset_minutes: int = 0) -> float:
@@ -280,19 +298,7 @@ class OmsEngine:
         with self.lock:
             self.counters["requests"] += 1
             self.counters["control_requests"] += 1
-            try:
-                payload = orjson.loads(body or b"{}")
-                if not isinstance(payload, dict) or "op" not in payload:
-                    raise ValueError('expected a JSON object with an "op"')
-                op = payload.pop("op")
-                handler = getattr(self, f"op_{op}", None)
-                if handler is None:
-                    raise ValueError(f"unknown op {op!r}")
-                result = handler(**payload)
-            except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
-                msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-                return Response(400, orjson.dumps({"ok": False, "error": msg}))
-            return Response(200, orjson.dumps({"ok": True, "result": result}, default=str))
+            return Response(*run_control_op(self, body))
 
     def health(self) -> Response:
         with self.lock:
@@ -310,13 +316,7 @@ class OmsEngine:
         return {"spec": spec.as_dict(), "shape": self.shape}
 
     def op_set_clock(self, now: str | None = None) -> dict:
-        if now is None:
-            self.clock = None
-        else:
-            parsed = dt.datetime.fromisoformat(str(now).replace("Z", "+00:00"))
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=dt.UTC)
-            self.clock = parsed.astimezone(dt.UTC)
+        self.clock = parse_clock(now)
         return {"now": self.now().isoformat()}
 
     def op_set_faults(self, **faults: Any) -> dict:
@@ -397,44 +397,38 @@ class OmsEngine:
         if status in ("processing", "completed") and order.paid is None:
             order.paid = now
 
-    def op_update_order(
-        self,
-        order_id: int,
-        quantity: int | None = None,
-        status: str | None = None,
-        requested_date: str | None = None,
-        priority: str | None = None,
-        note: str | None = None,
-    ) -> dict:
-        """Change an order; its updated_at becomes the clock (and always moves forward)."""
+    def op_update_order(self, order_id: int, **fields: Any) -> dict:
+        """Change an order (`fields`: those of OrderChange); its updated_at becomes the clock (and
+        always moves forward)."""
+        new = OrderChange(**fields)
         store = self.store
         order = store.order(order_id)
         if order.deleted is not None and self.shape == "shopify":
             raise ValueError(f"order {order_id} is deleted")
-        if quantity is not None and int(quantity) < 1:
+        if new.quantity is not None and int(new.quantity) < 1:
             raise ValueError("quantity >= 1")
-        if requested_date is not None:
-            dt.date.fromisoformat(requested_date)
-        if priority is not None and priority not in PRIORITIES:
+        if new.requested_date is not None:
+            dt.date.fromisoformat(new.requested_date)
+        if new.priority is not None and new.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
-        if status is not None and status not in STATUSES:
+        if new.status is not None and new.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
-        if order.deleted is not None and status is None:
+        if order.deleted is not None and new.status is None:
             raise ValueError(f"order {order_id} is in the trash; give a status to restore it")
         now = self.now_ts()
 
         def change(o: OmsOrder) -> None:
-            if quantity is not None:
-                _set_quantity(store, o, int(quantity))
-            if status is not None:
-                self._status_change(o, status, now)
+            if new.quantity is not None:
+                _set_quantity(store, o, int(new.quantity))
+            if new.status is not None:
+                self._status_change(o, new.status, now)
                 o.deleted = None  # WooCommerce: a status restores an order from the trash
-            if requested_date is not None:
-                o.requested = requested_date
-            if priority is not None:
-                o.priority = priority
-            if note is not None:
-                o.note = note
+            if new.requested_date is not None:
+                o.requested = new.requested_date
+            if new.priority is not None:
+                o.priority = new.priority
+            if new.note is not None:
+                o.note = new.note
 
         store.touch(order, now, change)
         return {"order_id": order.id, "updated_at": self.gmt_naive(order.updated), "quantity": order.quantity}
@@ -468,37 +462,27 @@ class OmsEngine:
             result["event_id"] = event.id
         return result
 
-    def op_create_order(
-        self,
-        email: str | None = None,
-        customer_position: int | None = None,
-        quantity: int = 1,
-        requested_date: str | None = None,
-        priority: str = "normal",
-        number: str | None = None,
-        status: str = "processing",
-        sku: str | None = None,
-        lines: list | None = None,
-    ) -> dict:
-        """A new order at the clock. The customer: `customer_position` (index on the Monday
-        Customers board), else the known customer with this `email`, else a new unknown customer
-        with it. `lines` [{"sku", "quantity"}] overrides `quantity`/`sku`."""
+    def op_create_order(self, **fields: Any) -> dict:
+        """A new order at the clock (`fields`: those of NewOrder). The customer: `customer_position`
+        (index on the Monday Customers board), else the known customer with this `email`, else a
+        new unknown customer with it. `lines` [{"sku", "quantity"}] overrides `quantity`/`sku`."""
+        new = NewOrder(**fields)
         store = self.store
         customer: OmsCustomer | None
-        if customer_position is not None:
-            customer = store.customers[int(customer_position)]
-        elif email is not None:
-            customer = next((c for c in store.customers if c.email == email), None)
+        if new.customer_position is not None:
+            customer = store.customers[int(new.customer_position)]
+        elif new.email is not None:
+            customer = next((c for c in store.customers if c.email == new.email), None)
             if customer is None:
                 position = len(store.customers)
-                customer = OmsCustomer(position, email, "", None, store.bases["customer"])
+                customer = OmsCustomer(position, new.email, "", None, store.bases["customer"])
                 store.customers.append(customer)
         else:
             raise ValueError("give customer_position or email")
-        if priority not in PRIORITIES:
+        if new.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}")
         skus = [p[0] for p in PRODUCTS]
-        wanted = lines or [{"sku": sku or skus[0], "quantity": quantity}]
+        wanted = new.lines or [{"sku": new.sku or skus[0], "quantity": new.quantity}]
         order = OmsOrder()
         for spec_line in wanted:
             line_sku = spec_line.get("sku") or skus[0]
@@ -511,14 +495,14 @@ class OmsEngine:
         now = self.now_ts()
         order.seq = len(store.by_id)
         order.id = store.bases["order"] + order.seq
-        order.number = number
+        order.number = new.number
         order.customer = customer
         order.created = now
         order.updated = now
-        order.requested = requested_date or (self.now().date() + dt.timedelta(days=14)).isoformat()
+        order.requested = new.requested_date or (self.now().date() + dt.timedelta(days=14)).isoformat()
         dt.date.fromisoformat(order.requested)
-        order.priority = priority
-        self._status_change(order, status, now)
+        order.priority = new.priority
+        self._status_change(order, new.status, now)
         store.add(order)
         return {"order_id": order.id, "name": order_name(order), "quantity": order.quantity}
 

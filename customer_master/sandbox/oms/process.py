@@ -1,14 +1,13 @@
 """Run the OMS emulator as its own process (demo, UI, benchmarks): client and server then do not
-share a GIL. Mirrors customer_master.sandbox.process.sandbox_process."""
+share a GIL. Same launcher as customer_master.sandbox.process.sandbox_process (serving.py)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from customer_master.sandbox.process import _wait_for_listening_line
+from customer_master.sandbox.serving import listening_process
 
 
 @contextmanager
@@ -32,12 +31,5 @@ def oms_process(
         "--monday-orders", str(monday_orders), "--latency-ms", str(latency_ms),
         "--malformed-orders", str(malformed_orders), *([] if dirt else ["--no-dirt"]), *extra_args,
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    try:
-        yield _wait_for_listening_line(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with listening_process(cmd) as url:
+        yield url

@@ -7,17 +7,17 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import orjson
 
 from customer_master.sandbox.oms.data import PRODUCTS, OmsEvent, OmsOrder, order_name
-from customer_master.sandbox.oms.engine import Response, parse_timestamp
+from customer_master.sandbox.oms.engine import parse_timestamp
 from customer_master.sandbox.oms.paging import decode_cursor, encode_cursor, keyset_page
-
-if TYPE_CHECKING:
-    from customer_master.sandbox.oms.engine import OmsEngine
+from customer_master.sandbox.oms.shape import PRICE_CENTS, ShapeApi, money
+from customer_master.sandbox.oms.shape import ParamError as BadRequest
+from customer_master.sandbox.serving import Response
 
 API_VERSION = "2024-10"
 API_PREFIX = f"/admin/api/{API_VERSION}"
@@ -55,25 +55,9 @@ NOT_EMULATED = (
     "attribution_app_id",
     "name",
 )
-_PRICE_CENTS = [int(p[2].replace(".", "")) for p in PRODUCTS]
 
 
-class BadRequest(Exception):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-        self.message = message
-
-
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-class ShopifyApi:
-    def __init__(self, engine: OmsEngine) -> None:
-        self.engine = engine
-        self.reset()
-
+class ShopifyApi(ShapeApi):
     def reset(self) -> None:
         self._bucket = 0.0
         self._bucket_at = time.monotonic()
@@ -148,7 +132,7 @@ class ShopifyApi:
         total = 0
         for n, line in enumerate(o.lines):
             sku, title, price = PRODUCTS[line.product]
-            total += _PRICE_CENTS[line.product] * line.quantity
+            total += PRICE_CENTS[line.product] * line.quantity
             line_fulfilled = fulfilled or (o.partial and n == 0)
             lines.append(
                 {
@@ -202,8 +186,8 @@ class ShopifyApi:
             "confirmed": True,
             "test": False,
             "currency": "USD",
-            "subtotal_price": _money(total),
-            "total_price": _money(total),
+            "subtotal_price": money(total),
+            "total_price": money(total),
             "financial_status": financial,
             "fulfillment_status": fulfillment,
             "tags": "rush" if o.priority == "rush" else "",

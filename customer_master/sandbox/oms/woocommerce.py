@@ -9,16 +9,16 @@ import binascii
 import hashlib
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 
 from customer_master.sandbox.oms.data import PRODUCTS, STATUSES, OmsOrder
-from customer_master.sandbox.oms.engine import Response, parse_timestamp
-
-if TYPE_CHECKING:
-    from customer_master.sandbox.oms.engine import OmsEngine
+from customer_master.sandbox.oms.engine import parse_timestamp
+from customer_master.sandbox.oms.shape import PRICE_CENTS, ShapeApi, money
+from customer_master.sandbox.oms.shape import ParamError as InvalidParam
+from customer_master.sandbox.serving import Response
 
 API_PREFIX = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
@@ -47,26 +47,10 @@ _ORDER_PATH = re.compile(r"^/wp-json/wc/v3/orders(?:/(\d+))?$")
 LIST_STATUSES = ("any", "trash", *STATUSES)
 ORDERBY = ("date", "id", "modified")
 NOT_EMULATED = ("search", "product", "parent", "parent_exclude", "dp", "include_meta", "exclude_meta")
-_PRICE_CENTS = [int(p[2].replace(".", "")) for p in PRODUCTS]
 _PAID = ("processing", "completed", "refunded")
 
 
-class InvalidParam(Exception):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-        self.message = message
-
-
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-class WooApi:
-    def __init__(self, engine: OmsEngine) -> None:
-        self.engine = engine
-        self.reset()
-
+class WooApi(ShapeApi):
     def reset(self) -> None:
         # Filtered listings cached by (store version, filters): page after page of one read
         # filters the orders once.
@@ -155,7 +139,7 @@ class WooApi:
         total = 0
         for n, line in enumerate(o.lines):
             sku, title, price = PRODUCTS[line.product]
-            cents = _PRICE_CENTS[line.product] * line.quantity
+            cents = PRICE_CENTS[line.product] * line.quantity
             total += cents
             lines.append(
                 {
@@ -165,14 +149,14 @@ class WooApi:
                     "variation_id": 0,
                     "quantity": "two" if malformed == "quantity" and n == 0 else line.quantity,
                     "tax_class": "",
-                    "subtotal": _money(cents),
+                    "subtotal": money(cents),
                     "subtotal_tax": "0.00",
-                    "total": _money(cents),
+                    "total": money(cents),
                     "total_tax": "0.00",
                     "taxes": [],
                     "meta_data": [],
                     "sku": sku,
-                    "price": _PRICE_CENTS[line.product] / 100,
+                    "price": PRICE_CENTS[line.product] / 100,
                 }
             )
         number = o.number if o.number is not None else str(o.id)
@@ -196,7 +180,7 @@ class WooApi:
             "date_modified_gmt": gmt(o.updated),
             "discount_total": "0.00",
             "shipping_total": "0.00",
-            "total": _money(total),
+            "total": money(total),
             "total_tax": "0.00",
             # Customers not on the Monday board ordered as guests (customer_id 0), as WooCommerce allows.
             "customer_id": customer.id if customer is not None and known else 0,
