@@ -180,6 +180,9 @@ class Settings(BaseSettings):
     # The OMS source (customer_master/oms): its YAML (endpoints, auth scheme, paging, incremental
     # cursor, mapping to the order contract), the API's base URL over the YAML's, and the basic-auth
     # user over the YAML's (the token is a secret: OMS_API_TOKEN in `secrets`).
+    # Off by default: a team without an OMS runs on Monday alone. On, the `oms/*` assets pull the
+    # OMS daily with the Monday boards (`make demo` and `make ui` turn it on against the emulator).
+    oms_enabled: bool = Field(False, alias="CM_OMS_ENABLED")
     oms_source_path: Path = Field(
         PROJECT_ROOT / "customer_master" / "oms" / "shopify.yml", alias="OMS_SOURCE"
     )

@@ -1,6 +1,6 @@
 """The nightly pipeline: at 02:00 (in the partitions' timezone) run the day's partition end to end.
 
-Monday ingestion → dbt (staging, marts, snapshots) → the delivery plan for that day → the schedule
+Monday ingestion (and the OMS, when enabled) → dbt (staging, marts, snapshots) → the delivery plan for that day → the schedule
 models (delivery_schedules, capacity_planning, schedule_history, delivery_performance), with every
 asset check → the analysts' read-only copy of the DuckDB warehouse (defs/warehouse). The schedule
 targets the newest partition, the day it runs on (`end_offset=1`); backfills of earlier days run the
@@ -13,6 +13,7 @@ import dagster as dg
 # The module, not its assets: a defs module holding an asset by name would define it twice.
 from customer_master.defs.dbt import assets as dbt_assets
 from customer_master.defs.monday.assets import MONDAY_GROUP
+from customer_master.defs.oms.assets import OMS_GROUP
 from customer_master.defs.scheduling.assets import SCHEDULING_GROUP
 from customer_master.defs.warehouse.assets import ANALYST_GROUP
 
@@ -23,6 +24,9 @@ daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
     selection=(
         dg.AssetSelection.groups(MONDAY_GROUP)
+        # The OMS assets when CM_OMS_ENABLED (an empty group otherwise); they do not depend on the
+        # Monday boards, and dbt's order models wait for both.
+        | dg.AssetSelection.groups(OMS_GROUP)
         | dg.AssetSelection.assets(dbt_assets.customer_master_dbt)
         | dg.AssetSelection.groups(SCHEDULING_GROUP)
         | dg.AssetSelection.assets(dbt_assets.schedule_models_dbt)

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -277,6 +278,109 @@ def _rows_loaded(pipeline: Any, table: str) -> int:
     return int(info.row_counts.get(table, 0)) if info is not None else 0
 
 
+class OmsRun:
+    """One OMS load, set up for whoever drives dlt: `run_oms_load` calls `pipeline.run` itself, the
+    Dagster assets hand the same pipeline and source to dagster-dlt's `DagsterDltResource.run`.
+
+    `with OmsRun(...) as load:` applies dlt's bounded runtime settings, installs the log redaction,
+    creates the pipeline and the source (every record mapped to the contract as it streams), and
+    turns any failure inside the block into `OmsAuthError` / `OmsLoadError` (redacted, dlt's chain
+    suppressed). `load.run_kwargs` are `pipeline.run`'s keyword arguments for the mode; after the
+    block, `load.result()` is the `OmsLoadResult`.
+    """
+
+    def __init__(
+        self,
+        config: OmsSource,
+        *,
+        destination: Any,
+        dataset: str = DEFAULT_DATASET,
+        pipeline_dir: str | Path,
+        full_refresh: bool = False,
+        connection: OmsConnection | None = None,
+    ) -> None:
+        if connection is None:
+            from customer_master.settings import get_settings
+
+            connection = connection_from_settings(config, get_settings())
+        self.config = config
+        self.destination = destination
+        self.dataset = dataset
+        self.pipeline_dir = Path(pipeline_dir)
+        self.connection = connection
+        self.mode: LoadMode = "full" if full_refresh else "incremental"
+        self.name = pipeline_name(config)
+        self.redact = Redactor(*connection.secrets)
+        self.collector = ContractCollector(config)
+        self.counts: dict[str, int] = {}
+        self.pipeline: Any = None
+        self.source: Any = None
+        self._runtime: contextlib.ExitStack | None = None
+        self._started = 0.0
+        self._started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    @property
+    def run_kwargs(self) -> dict[str, Any]:
+        """A full refresh drops the source's raw tables and cursors in the load step (dlt's
+        `refresh="drop_resources"`), so a pull that fails leaves them as they were."""
+        return {"refresh": "drop_resources"} if self.mode == "full" else {}
+
+    def __enter__(self) -> OmsRun:
+        import dlt
+
+        install_log_redaction(self.redact, DLT_LOGGERS)
+        self._started = time.monotonic()
+        stack = contextlib.ExitStack()
+        try:
+            stack.enter_context(dlt_runtime(self.config.http))
+            self.pipeline = dlt.pipeline(
+                pipeline_name=self.name,
+                pipelines_dir=str(self.pipeline_dir),
+                destination=self.destination,
+                dataset_name=self.dataset,
+            )
+            self.source = build_source(self.config, self.connection)
+            self.counts = _tap(self.source, self.collector, self.config)
+        except Exception as exc:
+            stack.close()
+            raise _failure(self.config, exc, self.redact) from None
+        self._runtime = stack
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+        if isinstance(exc, Exception) and not isinstance(exc, OmsLoadError):
+            raise _failure(self.config, exc, self.redact) from None
+
+    def result(self) -> OmsLoadResult:
+        trace = self.pipeline.last_trace if self.pipeline is not None else None
+        load_info = trace.last_load_info if trace is not None else None
+        result = OmsLoadResult(
+            pipeline_name=self.name,
+            dataset=self.dataset,
+            mode=self.mode,
+            records_extracted=self.counts.get(ORDERS, 0),
+            records_loaded=_rows_loaded(self.pipeline, ORDERS) if self.pipeline is not None else 0,
+            deletions_extracted=self.counts.get(DELETIONS, 0),
+            lines_extracted=self.counts.get(ORDER_LINES, 0),
+            contract=self.collector.finish(),
+            load_ids=tuple(load_info.loads_ids) if load_info is not None else (),
+            started_at=self._started_at,
+            seconds=time.monotonic() - self._started,
+        )
+        log.info(
+            "OMS %s load (%s): %d orders extracted, %d loaded, %d values quarantined",
+            result.mode,
+            result.pipeline_name,
+            result.records_extracted,
+            result.records_loaded,
+            result.quarantined,
+        )
+        return result
+
+
 def run_oms_load(
     config: OmsSource,
     *,
@@ -295,52 +399,14 @@ def run_oms_load(
     them, and the next run starts from the last committed cursor. `connection`: by default from
     the settings (OMS_API_URL, OMS_API_TOKEN, OMS_API_USER).
     """
-    import dlt
-
-    if connection is None:
-        from customer_master.settings import get_settings
-
-        connection = connection_from_settings(config, get_settings())
-
-    redact = Redactor(*connection.secrets)
-    install_log_redaction(redact, DLT_LOGGERS)
-    started = time.monotonic()
-    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    collector = ContractCollector(config)
-    name = pipeline_name(config)
-    mode: LoadMode = "full" if full_refresh else "incremental"
-    try:
-        with dlt_runtime(config.http):
-            pipeline = dlt.pipeline(
-                pipeline_name=name,
-                pipelines_dir=str(pipeline_dir),
-                destination=destination,
-                dataset_name=dataset,
-            )
-            source = build_source(config, connection)
-            counts = _tap(source, collector, config)
-            info = pipeline.run(source, refresh="drop_resources") if full_refresh else pipeline.run(source)
-    except Exception as exc:
-        raise _failure(config, exc, redact) from None
-    result = OmsLoadResult(
-        pipeline_name=name,
+    load = OmsRun(
+        config,
+        destination=destination,
         dataset=dataset,
-        mode=mode,
-        records_extracted=counts[ORDERS],
-        records_loaded=_rows_loaded(pipeline, ORDERS),
-        deletions_extracted=counts[DELETIONS],
-        lines_extracted=counts[ORDER_LINES],
-        contract=collector.finish(),
-        load_ids=tuple(info.loads_ids),
-        started_at=started_at,
-        seconds=time.monotonic() - started,
+        pipeline_dir=pipeline_dir,
+        full_refresh=full_refresh,
+        connection=connection,
     )
-    log.info(
-        "OMS %s load (%s): %d orders extracted, %d loaded, %d values quarantined",
-        mode,
-        name,
-        result.records_extracted,
-        result.records_loaded,
-        result.quarantined,
-    )
-    return result
+    with load:
+        load.pipeline.run(load.source, **load.run_kwargs)
+    return load.result()

@@ -589,6 +589,7 @@ class StagedBoardLoad:
                 max(marks) if marks else None,
                 active,
                 rid,
+                None,  # last_load_id: OMS loads only
             ],
         )
         return changed

@@ -302,6 +302,8 @@ OPS_SYNC_STATE = TableSpec(
         Col("high_watermark", "timestamp"),
         Col("active_items", "int"),
         Col("last_run_id", "id"),
+        # OMS: the dlt load the contract table is in step with (warehouse/oms_landing.py).
+        Col("last_load_id", "id"),
     ),
 )
 
@@ -398,6 +400,37 @@ PLAN_RUNS = TableSpec(
 )
 PLAN_TABLES: tuple[TableSpec, ...] = (PLAN_ASSIGNMENTS, PLAN_CAPACITY, PLAN_RUNS)
 
+# --- OMS orders in the order contract (written by the `oms/*` assets, `warehouse/oms_landing.py`) ------
+# What dbt reads of the OMS (source `oms`): one row per OMS order, the current state, mapped from the
+# API by oms_source.yml (customer_master/oms/contract.py). dlt's own raw tables (dataset `oms_raw`)
+# are the extraction's record; dbt never reads them. Replaced for the orders a load saw, in one
+# transaction with their quarantine rows, so a failed load leaves this table as it was.
+# `_dlt_load_id`: the dlt load this state came from (the next run compares it with dlt's last load).
+RAW_OMS_ORDERS = TableSpec(
+    "raw_oms_orders",
+    "raw",
+    (
+        Col("oms", "id", nullable=False),  # the oms_source.yml `name` (shopify, woocommerce, ...)
+        Col("source_id", "id", nullable=False),  # the OMS's primary key of the order
+        Col("order_number", "name", nullable=False),
+        Col("customer_number", "name"),
+        Col("customer_email", "name"),
+        Col("quantity", "float"),
+        Col("requested_date", "date"),
+        Col("priority", "id"),  # rush | high | normal | low; NULL = quarantined
+        Col("status", "id"),  # open | delivered | cancelled | deleted; NULL = quarantined/unmapped
+        Col("is_cancelled", "bool"),
+        Col("is_deleted", "bool"),
+        Col("delivered_date", "date"),
+        Col("updated_at", "timestamp"),
+        Col("_partition_key", "id"),
+        Col("_run_id", "id"),
+        Col("_loaded_at", "timestamp"),
+        Col("_dlt_load_id", "id"),
+    ),
+    index=("oms", "source_id"),
+)
+
 # --- the board mapping as applied (written before every dbt build by `warehouse/mapping.py`) ------
 # The staging models read these (dbt source `monday`): one row per mapped field with the column it
 # resolved to on the live board, and the labels of each field's value sets. Replaced whole, in one
@@ -445,6 +478,7 @@ PRODUCTION_TABLES: tuple[TableSpec, ...] = (
     OPS_PIPELINE_RUNS,
     *PLAN_TABLES,
     *MAPPING_TABLES,
+    RAW_OMS_ORDERS,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in PRODUCTION_TABLES}
 

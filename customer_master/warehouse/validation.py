@@ -155,10 +155,10 @@ def validation_failures(counts: StagingCounts, rules: LoadRules, *, force: bool 
         out.append(
             f"{RULE_MASS_DELETION}: {c.deletions} of {c.active_before} active items "
             f"({fmt_pct(share, digits=1)}) would be "
-            f"marked deleted in one run ({c.reported_deleted} reported deleted by Monday, "
+            f"marked deleted in one run ({c.reported_deleted} reported deleted by the source, "
             f"{c.unreported_retired} missing from a full pull), more than {limit}; "
-            "check the token still sees the whole board; if the items really are gone, rerun the "
-            "board's asset with run config force: true"
+            "check the token still sees the whole board (or OMS); if the items really are gone, rerun the "
+            "asset with run config force: true"
         )
     if c.mode == "full" and not force:
         shrink = shrink_fraction(c.active_before, c.active_after)

@@ -175,7 +175,7 @@ def test_the_mass_deletion_message_names_board_counts_share_and_override():
         "board 1001 (full load) failed validation; production unchanged: mass_deletion:"
     )
     assert "1500 of 2000 active items (75 %)" in message
-    assert "1489 reported deleted by Monday, 11 missing from a full pull" in message
+    assert "1489 reported deleted by the source, 11 missing from a full pull" in message
     assert "more than 10 %" in message and "run config force: true" in message
 
 

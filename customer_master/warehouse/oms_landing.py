@@ -1,0 +1,397 @@
+"""Land one OMS load's order contract in `raw_oms_orders`: staging -> validate -> one-transaction swap.
+
+dlt writes the API's records to its own raw dataset (`oms_raw`); what dbt reads of the OMS is this
+contract table, one row per order (current state), written here after dlt's load committed. The
+same guarantees as a Monday board load (`loader.py`), over the same `Session`s and rules:
+
+- staged first (TEMP tables on DuckDB, the staging schema on SQL Server), validated with the Monday
+  loads' rules (`validation.py`: error rate above critical, mass deletion, a full pull that shrinks
+  the active orders by more than half), then swapped in ONE transaction with the orders' quarantine
+  rows and the sync state; a failure anywhere leaves every table as it was;
+- upsert by (oms, source_id): a rerun of the same load writes the same rows (idempotent);
+- deletions: an order the OMS reports deleted (a status, a `deleted_at`, a deletions feed) is kept
+  with `is_deleted`; a FULL pull also marks the orders it no longer sees deleted (Shopify drops a
+  deleted order from orders.json), so an order never lingers in the plan after it went away;
+- quarantine (`ops_quarantine`, source `oms`, board_id = the OMS name, item_id = its order id):
+  replaced for the orders this load saw (a full load: all of this OMS's), so it always lists the
+  problems of the orders as they are now;
+- `ops_sync_state` (source `oms`) records the dlt load the table is in step with (`last_load_id`):
+  a load that stopped after dlt committed but before this swap is caught by the next run, which
+  then pulls everything (`in_step_with`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+from customer_master.oms.contract import CONTRACT_COLUMNS, ContractBatch, OrderRow, QuarantineEntry
+from customer_master.warehouse.arrow import arrow_schema, to_utc_naive
+from customer_master.warehouse.base import Session
+from customer_master.warehouse.loader import SqlWarehouse, transaction
+from customer_master.warehouse.sql import Statements
+from customer_master.warehouse.tables import (
+    OPS_QUARANTINE,
+    OPS_SYNC_STATE,
+    QUARANTINE_FIELDS,
+    RAW_OMS_ORDERS,
+    STAGING_QUARANTINE,
+    Col,
+    TableSpec,
+    quote,
+)
+from customer_master.warehouse.validation import StagingCounts, error_rate, validate_load
+
+SOURCE_OMS = "oms"
+OmsMode = Literal["full", "incremental"]
+RequestedOmsMode = Literal["auto", "full", "incremental"]
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+# The contract columns as they are staged (lineage is added by the swap).
+STAGING_OMS_ORDERS = TableSpec(
+    "raw_oms_orders",
+    "staging",
+    tuple(RAW_OMS_ORDERS.col(name) for name in ("oms", *CONTRACT_COLUMNS) if name != "source"),
+)
+STAGING_OMS_DELETED = TableSpec("oms_deleted", "staging", (Col("source_id", "id"),))
+OMS_STAGING_TABLES: tuple[TableSpec, ...] = (STAGING_OMS_ORDERS, STAGING_OMS_DELETED, STAGING_QUARANTINE)
+_ORDER_FIELDS: tuple[str, ...] = STAGING_OMS_ORDERS.column_names
+
+
+@dataclass(frozen=True, slots=True)
+class OmsContractResult:
+    oms: str
+    mode: OmsMode
+    orders_loaded: int  # contract rows written by this load
+    values: int  # contract values read (the error rate's denominator)
+    quarantined: int
+    deleted: int  # active orders this load marked deleted (reported, or gone from a full pull)
+    active_orders: int  # not deleted, after the swap
+    seconds: float
+
+    @property
+    def error_rate(self) -> float:
+        return error_rate(self.quarantined, self.values)
+
+
+def staging_key(oms: str) -> str:
+    """The staging tables' suffix for one OMS (never shared with a Monday board's)."""
+    return f"oms_{oms}"
+
+
+# --- SQL (the portable subset of sql.py; `?` parameters) -------------------------------------------
+
+
+class OmsStatements:
+    """The contract swap's statements, rendered with one engine's `Statements`."""
+
+    def __init__(self, st: Statements, oms: str) -> None:
+        self.st = st
+        self.key = staging_key(oms)
+        self.target = st.ref(RAW_OMS_ORDERS)
+        self.staged = st.staging_ref(STAGING_OMS_ORDERS, self.key)
+        self.deleted = st.staging_ref(STAGING_OMS_DELETED, self.key)
+        self.quarantine = st.staging_ref(STAGING_QUARANTINE, self.key)
+
+    def begin(self) -> list[str]:
+        return self.drop_staging() + [self.st.create_staging(s, self.key) for s in OMS_STAGING_TABLES]
+
+    def drop_staging(self) -> list[str]:
+        return [self.st.drop_table(self.st.staging_ref(s, self.key)) for s in OMS_STAGING_TABLES]
+
+    def count_staged(self) -> str:
+        """-> rows, duplicate source ids, rows of another OMS."""
+        return (
+            'SELECT COUNT(*), COUNT(*) - COUNT(DISTINCT "source_id"), '
+            f'SUM(CASE WHEN "oms" <> ? THEN 1 ELSE 0 END) FROM {self.staged}'
+        )
+
+    def count_active(self) -> str:
+        """params: oms."""
+        return f'SELECT COUNT(*) FROM {self.target} WHERE "oms" = ? AND "is_deleted" = ?'
+
+    def count_newly_deleted(self) -> str:
+        """Active orders a staged row or a reported deletion marks deleted. params: oms, false, true."""
+        return (
+            f'SELECT COUNT(*) FROM {self.target} WHERE "oms" = ? AND "is_deleted" = ? AND ('
+            f'"source_id" IN (SELECT "source_id" FROM {self.staged} WHERE "is_deleted" = ?) OR '
+            f'"source_id" IN (SELECT "source_id" FROM {self.deleted}))'
+        )
+
+    def count_unseen(self) -> str:
+        """FULL: active orders the pull did not return (they are marked deleted). params: oms, false."""
+        return (
+            f'SELECT COUNT(*) FROM {self.target} WHERE "oms" = ? AND "is_deleted" = ? AND '
+            f'"source_id" NOT IN (SELECT "source_id" FROM {self.staged}) AND '
+            f'"source_id" NOT IN (SELECT "source_id" FROM {self.deleted})'
+        )
+
+    def delete_staged(self) -> str:
+        """params: oms."""
+        return (
+            f'DELETE FROM {self.target} WHERE "oms" = ? AND '
+            f'"source_id" IN (SELECT "source_id" FROM {self.staged})'
+        )
+
+    def insert_staged(self) -> str:
+        """params: _partition_key, _run_id, _loaded_at, _dlt_load_id."""
+        lineage_cols = ("_partition_key", "_run_id", "_loaded_at", "_dlt_load_id")
+        cols = ", ".join(quote(c) for c in (*_ORDER_FIELDS, *lineage_cols))
+        lineage = ", ".join(self.st.cast_param(RAW_OMS_ORDERS.col(c)) for c in lineage_cols)
+        fields = ", ".join(quote(c) for c in _ORDER_FIELDS)
+        return f"INSERT INTO {self.target} ({cols}) SELECT {fields}, {lineage} FROM {self.staged}"
+
+    def mark_deleted(self, *, unseen: bool) -> str:
+        """Reported deletions (or, `unseen`, the active orders a FULL pull did not return) become
+        deleted. params: true, 'deleted', _partition_key, _run_id, _loaded_at, oms, false."""
+        if unseen:
+            which = (
+                f'"source_id" NOT IN (SELECT "source_id" FROM {self.staged}) AND '
+                f'"source_id" NOT IN (SELECT "source_id" FROM {self.deleted})'
+            )
+        else:
+            which = f'"source_id" IN (SELECT "source_id" FROM {self.deleted})'
+        return (
+            f'UPDATE {self.target} SET "is_deleted" = ?, "status" = ?, "_partition_key" = ?, "_run_id" = ?, '
+            f'"_loaded_at" = ? WHERE "oms" = ? AND "is_deleted" = ? AND {which}'
+        )
+
+    def delete_quarantine(self, *, full: bool) -> str:
+        """params: 'oms', oms[, _partition_key]. FULL: all of this OMS's rows; else the rows of the
+        orders this load saw, and this partition's rows without an order id."""
+        sql = f'DELETE FROM {self.st.ref(OPS_QUARANTINE)} WHERE "source" = ? AND "board_id" = ?'
+        if full:
+            return sql
+        return sql + (
+            f' AND ("item_id" IN (SELECT "source_id" FROM {self.staged}) OR "item_id" IN '
+            f'(SELECT "item_id" FROM {self.quarantine} WHERE "item_id" IS NOT NULL) OR '
+            '("item_id" IS NULL AND "_partition_key" = ?))'
+        )
+
+    def insert_quarantine(self) -> str:
+        """params: 'oms', _partition_key, _run_id, quarantined_at."""
+        return self.st.insert_quarantine(self.key)
+
+    def catalog(self) -> dict[str, str]:
+        """Every statement, by name (a test parses each as T-SQL)."""
+        out = {f"begin_{i}": sql for i, sql in enumerate(self.begin())}
+        out |= {
+            "count_staged": self.count_staged(),
+            "count_active": self.count_active(),
+            "count_newly_deleted": self.count_newly_deleted(),
+            "count_unseen": self.count_unseen(),
+            "delete_staged": self.delete_staged(),
+            "insert_staged": self.insert_staged(),
+            "mark_deleted": self.mark_deleted(unseen=False),
+            "mark_unseen_deleted": self.mark_deleted(unseen=True),
+            "delete_quarantine_full": self.delete_quarantine(full=True),
+            "delete_quarantine": self.delete_quarantine(full=False),
+            "insert_quarantine": self.insert_quarantine(),
+        }
+        return out
+
+
+# --- Arrow ----------------------------------------------------------------------------------------
+
+
+def orders_table(oms: str, rows: Sequence[OrderRow]) -> pa.Table:
+    columns: dict[str, list[object]] = {name: [] for name in _ORDER_FIELDS}
+    for row in rows:
+        columns["oms"].append(oms)
+        for name in _ORDER_FIELDS[1:]:
+            columns[name].append(getattr(row, name))
+    columns["updated_at"] = [
+        to_utc_naive(v) if isinstance(v, dt.datetime) else v for v in columns["updated_at"]
+    ]
+    return pa.table(columns, schema=arrow_schema(STAGING_OMS_ORDERS))
+
+
+def quarantine_rows(oms: str, entries: Iterable[QuarantineEntry]) -> pa.Table:
+    """OMS problems in the quarantine's columns: board_id = the OMS, item_id = its order id,
+    column_id = the contract field, raw_text = the order number."""
+    values: dict[str, list[object]] = {name: [] for name in QUARANTINE_FIELDS}
+    for e in entries:
+        for name, value in zip(
+            QUARANTINE_FIELDS,
+            (oms, e.source_id, e.field, "oms_contract", e.reason, e.order_number, e.raw_value),
+            strict=True,
+        ):
+            values[name].append(value)
+    return pa.table(values, schema=arrow_schema(STAGING_QUARANTINE))
+
+
+# --- the load ---------------------------------------------------------------------------------------
+
+
+def land_oms_contract(
+    warehouse: SqlWarehouse,
+    oms: str,
+    batch: ContractBatch,
+    *,
+    mode: OmsMode,
+    partition_key: str | None,
+    run_id: str,
+    dlt_load_id: str | None,
+    force: bool = False,
+) -> OmsContractResult:
+    """Swap one load's contract rows into `raw_oms_orders` (see the module docstring).
+
+    Raises `LoadValidationError` (naming the OMS and the rule) before anything changes when the load
+    breaks a rule; `force=True` waives only the guards on losing orders (mass deletion, shrink)."""
+    started = time.perf_counter()
+    st = warehouse.statements
+    q = OmsStatements(st, oms)
+    now = to_utc_naive(warehouse.clock())
+    full = mode == "full"
+    with warehouse.session() as s:
+        try:
+            for sql in q.begin():
+                s.execute(sql)
+            _stage(s, q, oms, batch)
+            counts = _measure(s, q, oms, batch, mode)
+            validate_load(counts, warehouse.rules, force=force)
+            with transaction(s, st.rollback):
+                lineage = [partition_key, run_id, now]
+                s.execute(q.delete_staged(), [oms])
+                s.execute(q.insert_staged(), [*lineage, dlt_load_id])
+                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, oms, False])
+                if full:
+                    s.execute(q.mark_deleted(unseen=True), [True, "deleted", *lineage, oms, False])
+                s.execute(
+                    q.delete_quarantine(full=full), [SOURCE_OMS, oms, *([] if full else [partition_key])]
+                )
+                s.execute(q.insert_quarantine(), [SOURCE_OMS, partition_key, run_id, now])
+                active = int(s.query(q.count_active(), [oms, False])[0][0] or 0)
+                _write_sync_state(
+                    s, st, oms, batch, full=full, now=now, active=active, run_id=run_id, load_id=dlt_load_id
+                )
+                for sql in q.drop_staging():
+                    s.execute(sql)
+        except BaseException:
+            for sql in q.drop_staging():
+                try:
+                    s.execute(sql)
+                except Exception:  # the original error is what matters
+                    break
+            raise
+    return OmsContractResult(
+        oms=oms,
+        mode=mode,
+        orders_loaded=len(batch.rows),
+        values=batch.values,
+        quarantined=batch.quarantined,
+        deleted=counts.deletions,
+        active_orders=active,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _stage(s: Session, q: OmsStatements, oms: str, batch: ContractBatch) -> None:
+    if batch.rows:
+        s.bulk_insert(q.staged, STAGING_OMS_ORDERS, orders_table(oms, batch.rows))
+    if batch.deleted_elsewhere:
+        ids = sorted(batch.deleted_elsewhere)
+        s.bulk_insert(q.deleted, STAGING_OMS_DELETED, pa.table({"source_id": pa.array(ids, pa.string())}))
+    if batch.quarantine:
+        s.bulk_insert(q.quarantine, STAGING_QUARANTINE, quarantine_rows(oms, batch.quarantine))
+
+
+def _measure(s: Session, q: OmsStatements, oms: str, batch: ContractBatch, mode: OmsMode) -> StagingCounts:
+    rows, duplicates, foreign = s.query(q.count_staged(), [oms])[0]
+    active_before = int(s.query(q.count_active(), [oms, False])[0][0] or 0)
+    reported = int(s.query(q.count_newly_deleted(), [oms, False, True])[0][0] or 0)
+    unseen = int(s.query(q.count_unseen(), [oms, False])[0][0] or 0) if mode == "full" else 0
+    staged_deleted = sum(1 for r in batch.rows if r.is_deleted)
+    active_after = int(rows or 0) - staged_deleted if mode == "full" else active_before
+    return StagingCounts(
+        board_id=f"{SOURCE_OMS}:{oms}",
+        mode=mode,
+        items=int(rows or 0),
+        duplicate_item_ids=int(duplicates or 0),
+        values=batch.values,
+        foreign_rows=int(foreign or 0),
+        quarantined=batch.quarantined,
+        active_before=active_before,
+        active_after=max(active_after, 0),
+        reported_deleted=reported,
+        unreported_retired=unseen,
+    )
+
+
+def _write_sync_state(
+    s: Session,
+    st: Statements,
+    oms: str,
+    batch: ContractBatch,
+    *,
+    full: bool,
+    now: dt.datetime,
+    active: int,
+    run_id: str,
+    load_id: str | None,
+) -> None:
+    prev = s.query(st.select_sync_state(), [SOURCE_OMS, oms])
+    prev_row = dict(zip(OPS_SYNC_STATE.column_names, prev[0], strict=True)) if prev else {}
+    marks = [
+        m for m in (prev_row.get("high_watermark"), *(r.updated_at for r in batch.rows)) if m is not None
+    ]
+    s.execute(st.delete_sync_state(), [SOURCE_OMS, oms])
+    s.execute(
+        st.insert_sync_state(),
+        [
+            SOURCE_OMS,
+            oms,
+            now,
+            now if full else prev_row.get("last_full_sync_at"),
+            max(marks) if marks else None,
+            active,
+            run_id,
+            load_id,
+        ],
+    )
+
+
+def contract_load_id(warehouse: SqlWarehouse, oms: str) -> str | None:
+    """The dlt load the contract table is in step with (None: never loaded)."""
+    rows = warehouse.query(warehouse.statements.select_sync_state(), [SOURCE_OMS, oms])
+    if not rows:
+        return None
+    return dict(zip(OPS_SYNC_STATE.column_names, rows[0], strict=True)).get("last_load_id")
+
+
+def latest_dlt_load_id(warehouse: SqlWarehouse, dataset: str, schema_name: str) -> str | None:
+    """dlt's last completed load of this source in the warehouse (None: none, or no dataset yet)."""
+    if not _IDENT.fullmatch(dataset):
+        raise ValueError(f"the dlt dataset must be a plain identifier, got {dataset!r}")
+    sql = f'SELECT MAX("load_id") FROM {quote(dataset)}."_dlt_loads" WHERE "status" = 0 AND "schema_name" = ?'
+    try:
+        rows = warehouse.query(sql, [schema_name])
+    except Exception:  # no dataset or no _dlt_loads table yet: dlt never loaded here
+        return None
+    return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def choose_oms_mode(
+    requested: RequestedOmsMode, contract_load: str | None, dlt_load: str | None
+) -> tuple[OmsMode, str]:
+    """Full or incremental, and why. Incremental only when the contract table is in step with dlt's
+    last load: after a load that stopped between dlt's commit and the contract swap, dlt's cursor
+    is past orders the contract never got, so only a full pull can bring them in."""
+    if requested == "full":
+        return "full", "requested"
+    if contract_load is None:
+        return "full", "first load: the contract table has no OMS load yet"
+    if dlt_load is None:
+        return "full", "dlt has no completed load in the warehouse (its raw dataset is new or was dropped)"
+    if dlt_load != contract_load:
+        return "full", (
+            f"the contract table is in step with dlt load {contract_load} but dlt's last load is "
+            f"{dlt_load} (a load stopped between the two): pulling everything"
+        )
+    return "incremental", f"from dlt's cursor (in step at load {dlt_load})"
