@@ -23,17 +23,23 @@ same guarantees as a Monday board load (`loader.py`), over the same `Session`s a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import pyarrow as pa
 
+from customer_master.common import truncate, utcnow
+from customer_master.oms.config import OmsSource
 from customer_master.oms.contract import CONTRACT_COLUMNS, ContractBatch, OrderRow, QuarantineEntry
+from customer_master.oms.pipeline import DEFAULT_DATASET, OmsLoadResult, OmsRun, pipeline_name
+from customer_master.oms.source import OmsConnection
 from customer_master.warehouse.arrow import arrow_schema, to_utc_naive
-from customer_master.warehouse.base import Session
+from customer_master.warehouse.base import RunInfo, RunLogEntry, Session
 from customer_master.warehouse.loader import SqlWarehouse, transaction
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
@@ -47,6 +53,8 @@ from customer_master.warehouse.tables import (
     quote,
 )
 from customer_master.warehouse.validation import StagingCounts, error_rate, validate_load
+
+log = logging.getLogger(__name__)
 
 SOURCE_OMS = "oms"
 OmsMode = Literal["full", "incremental"]
@@ -395,3 +403,89 @@ def choose_oms_mode(
             f"{dlt_load} (a load stopped between the two): pulling everything"
         )
     return "incremental", f"from dlt's cursor (in step at load {dlt_load})"
+
+
+# --- one sync: decide the mode, run dlt, swap the contract, log the run ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OmsSyncReport:
+    load: OmsLoadResult
+    contract: OmsContractResult
+    reason: str  # why this mode
+
+
+def sync_oms(
+    warehouse: SqlWarehouse,
+    source: OmsSource,
+    *,
+    destination: Any,
+    pipeline_dir: str | Path,
+    connection: OmsConnection,
+    run: RunInfo,
+    requested: RequestedOmsMode = "auto",
+    force: bool = False,
+    dataset: str = DEFAULT_DATASET,
+    drive: Callable[[OmsRun], None] | None = None,
+) -> OmsSyncReport:
+    """The OMS's daily sync without any orchestrator: the mode (`choose_oms_mode`), dlt's load
+    (`drive(load)` runs it: by default `pipeline.run`; the Dagster asset hands it to dagster-dlt),
+    the contract swap, and one ops_run_log row either way. Raises what failed (`OmsLoadError`,
+    `LoadValidationError`, ...); every table dbt reads is then as it was."""
+    warehouse.ensure_schema()
+    name = pipeline_name(source)
+    load: OmsLoadResult | None = None
+    try:
+        mode, reason = choose_oms_mode(
+            requested, contract_load_id(warehouse, source.name), latest_dlt_load_id(warehouse, dataset, name)
+        )
+        log.info("OMS %s: %s load (%s)", source.name, mode, reason)
+        oms_run = OmsRun(
+            source,
+            destination=destination,
+            dataset=dataset,
+            pipeline_dir=pipeline_dir,
+            full_refresh=mode == "full",
+            connection=connection,
+        )
+        with oms_run:
+            if drive is None:
+                oms_run.pipeline.run(oms_run.source, **oms_run.run_kwargs)
+            else:
+                drive(oms_run)
+        load = oms_run.result()
+        contract = land_oms_contract(
+            warehouse,
+            source.name,
+            load.contract,
+            mode=mode,
+            partition_key=run.partition_key,
+            run_id=run.run_id,
+            # What dlt committed last (a run with nothing new may add no load of its own).
+            dlt_load_id=latest_dlt_load_id(warehouse, dataset, name),
+            force=force,
+        )
+    except Exception as exc:
+        warehouse.record_run(_run_entry(run, source, "failed", load, truncate(str(exc), 500)))
+        raise
+    warehouse.record_run(_run_entry(run, source, "success", load, None))
+    return OmsSyncReport(load=load, contract=contract, reason=reason)
+
+
+def _run_entry(
+    run: RunInfo, source: OmsSource, status: str, load: OmsLoadResult | None, message: str | None
+) -> RunLogEntry:
+    return RunLogEntry(
+        run_id=run.run_id,
+        asset=run.asset,
+        partition_key=run.partition_key,
+        started_at=run.started_at,
+        ended_at=utcnow(),
+        status=status,
+        records=load.records_extracted if load is not None else 0,
+        errors=load.quarantined if load is not None else 0,
+        api_calls=0,
+        complexity_used=0,
+        message=message,
+        board_id=source.name,
+    )

@@ -8,7 +8,6 @@ stream) swapped into `raw_oms_orders` with its quarantine (`warehouse/oms_landin
 and the checks. Defined only when CM_OMS_ENABLED is true; the YAML is OMS_SOURCE.
 """
 
-
 from typing import Any, Literal
 
 import dagster as dg
@@ -16,7 +15,7 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
-from customer_master.common import fmt_pct, truncate, utcnow
+from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.oms.resources import OmsResource, oms_destination
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import (
@@ -39,15 +38,9 @@ from customer_master.oms.pipeline import (
 from customer_master.oms.source import ORDERS, OmsConnection, build_source
 from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
-from customer_master.warehouse.base import RunLogEntry
+from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.loader import SqlWarehouse
-from customer_master.warehouse.oms_landing import (
-    OmsContractResult,
-    choose_oms_mode,
-    contract_load_id,
-    land_oms_contract,
-    latest_dlt_load_id,
-)
+from customer_master.warehouse.oms_landing import OmsContractResult, sync_oms
 
 OMS_GROUP = "oms_raw"
 OMS_PREFIX = "oms"
@@ -152,50 +145,36 @@ def build_oms_assets(source: OmsSource, warehouse_kind: str) -> dg.AssetsDefinit
     ):
         wh = warehouse.get_warehouse()
         assert isinstance(wh, SqlWarehouse)  # both warehouses are
-        started = utcnow()
-        run_id, partition = context.run.run_id, context.partition_key
-        load: OmsLoadResult | None = None
-        try:
-            wh.ensure_schema()  # a first run on a new warehouse: the tables the decision reads
-            mode, why = choose_oms_mode(
-                config.mode,
-                contract_load_id(wh, source.name),
-                latest_dlt_load_id(wh, DEFAULT_DATASET, pipeline_name(source)),
-            )
-            context.log.info(f"OMS {source.name}: {mode} load ({why})")
-            run = OmsRun(
-                source,
-                destination=oms_destination(warehouse),
-                pipeline_dir=oms.pipelines_path,
-                full_refresh=mode == "full",
-                connection=oms.connection(source),
-            )
-            with run:
-                events = list(
-                    dlt.run(
-                        context=context, dlt_source=run.source, dlt_pipeline=run.pipeline, **run.run_kwargs
-                    )
+        events: list[object] = []
+
+        def through_dagster_dlt(load: OmsRun) -> None:
+            events.extend(
+                dlt.run(
+                    context=context, dlt_source=load.source, dlt_pipeline=load.pipeline, **load.run_kwargs
                 )
-            load = run.result()
-            contract = land_oms_contract(
-                wh,
-                source.name,
-                load.contract,
-                mode=mode,
-                partition_key=partition,
-                run_id=run_id,
-                # What dlt committed last (a run with nothing new may add no load of its own).
-                dlt_load_id=latest_dlt_load_id(wh, DEFAULT_DATASET, pipeline_name(source)),
-                force=config.force,
             )
-        except Exception as exc:
-            _record(wh, context, source, started, "failed", load, message=truncate(str(exc), 500))
-            raise
-        _record(wh, context, source, started, "success", load, message=None)
+
+        report = sync_oms(
+            wh,
+            source,
+            destination=oms_destination(warehouse),
+            pipeline_dir=oms.pipelines_path,
+            connection=oms.connection(source),
+            run=RunInfo(
+                run_id=context.run.run_id,
+                asset=ORDERS_KEY.to_user_string(),
+                partition_key=context.partition_key,
+                started_at=utcnow(),
+            ),
+            requested=config.mode,
+            force=config.force,
+            drive=through_dagster_dlt,
+        )
+        load, contract = report.load, report.contract
         context.log.info(
-            f"OMS {source.name}: {load.records_extracted} orders extracted, {contract.orders_loaded} "
-            f"contract rows, {contract.quarantined} values quarantined ({fmt_pct(contract.error_rate)}), "
-            f"{contract.deleted} deleted, {contract.active_orders} active"
+            f"OMS {source.name} ({contract.mode}: {report.reason}): {load.records_extracted} orders "
+            f"extracted, {contract.orders_loaded} contract rows, {contract.quarantined} values quarantined "
+            f"({fmt_pct(contract.error_rate)}), {contract.deleted} deleted, {contract.active_orders} active"
         )
         extra = materialization_metadata(load, contract)
         for event in events:
@@ -207,34 +186,6 @@ def build_oms_assets(source: OmsSource, warehouse_kind: str) -> dg.AssetsDefinit
                 yield event
 
     return _oms
-
-
-def _record(
-    wh: SqlWarehouse,
-    context: dg.AssetExecutionContext,
-    source: OmsSource,
-    started,
-    status: str,
-    load: OmsLoadResult | None,
-    *,
-    message: str | None,
-) -> None:
-    wh.record_run(
-        RunLogEntry(
-            run_id=context.run.run_id,
-            asset=ORDERS_KEY.to_user_string(),
-            partition_key=context.partition_key,
-            started_at=started,
-            ended_at=utcnow(),
-            status=status,
-            records=load.records_extracted if load is not None else 0,
-            errors=load.quarantined if load is not None else 0,
-            api_calls=0,
-            complexity_used=0,
-            message=message,
-            board_id=source.name,
-        )
-    )
 
 
 def oms_check_specs() -> list[dg.AssetCheckSpec]:
