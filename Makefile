@@ -13,6 +13,8 @@ export MONDAY_API_TOKEN ?= sandbox-token
 # Ports of `make ui`/`make sandbox`: CM_SANDBOX_PORT (the variable the code reads) and CM_UI_PORT from
 # the environment, or SANDBOX_PORT=/UI_PORT= on the command line.
 SANDBOX_PORT ?= $(or $(CM_SANDBOX_PORT),8765)
+# The OMS emulator's port (CM_OMS_PORT, or OMS_PORT=); `make ui` runs the OMS assets against it.
+OMS_PORT ?= $(or $(CM_OMS_PORT),8766)
 UI_PORT ?= $(or $(CM_UI_PORT),3000)
 
 .PHONY: help setup manifest demo test test-fast ui sandbox bench lock lint format system-deps clean
@@ -20,7 +22,7 @@ UI_PORT ?= $(or $(CM_UI_PORT),3000)
 help:
 	@echo "make demo    set up, start the sandbox, run the nightly pipeline for today (ingest, dbt, plan), print a summary"
 	@echo "make test    set up and run the whole test suite"
-	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:\$$UI_PORT (3000) with the sandbox running"
+	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:\$$UI_PORT (3000) with both sandboxes running"
 	@echo "make bench   run the benchmarks (JSON in benchmarks/results/, table in benchmarks/README.md)"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 
@@ -100,14 +102,17 @@ sandbox: setup
 # dagster dev maps SIGTERM to its SIGINT handler, so it ignored both); Ctrl-C or a SIGTERM to make
 # reaches this shell's trap, which stops both; either one exiting stops the other.
 ui: setup
-	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2; Ctrl-C stops both)"
+	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2, OMS sandbox: http://127.0.0.1:$(OMS_PORT); Ctrl-C stops all)"
 	@set -m; \
 	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
+	$(BIN)/python -m customer_master.sandbox.oms serve --port $(OMS_PORT) & oms=$$!; \
 	CM_SANDBOX_PORT=$(SANDBOX_PORT) CM_DAGSTER_UI_URL=$${CM_DAGSTER_UI_URL:-http://127.0.0.1:$(UI_PORT)} \
+	  CM_OMS_ENABLED=$${CM_OMS_ENABLED:-true} OMS_API_URL=$${OMS_API_URL:-http://127.0.0.1:$(OMS_PORT)} \
+	  OMS_API_TOKEN=$${OMS_API_TOKEN:-shpat_sandbox} \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) & dev=$$!; \
-	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox 2>/dev/null; }; \
+	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox $$oms 2>/dev/null; }; \
 	trap stop INT TERM; \
-	wait -n $$dev $$sandbox; status=$$?; stop; wait; exit $$status
+	wait -n $$dev $$sandbox $$oms; status=$$?; stop; wait; exit $$status
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all

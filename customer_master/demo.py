@@ -1,5 +1,6 @@
-"""`make demo`: start the sandbox and run the nightly pipeline for today with Dagster: every Monday
-board, the dbt models, the day's delivery plan with its checks, and the schedule models.
+"""`make demo`: start the sandboxes (Monday and the OMS) and run the nightly pipeline for today with
+Dagster: every Monday board, the OMS orders, the dbt models (order_master aggregates both sources),
+the day's delivery plan with its checks, and the schedule models.
 
 Runs on the embedded defaults (DuckDB file under .data/, the sandbox emulator on 127.0.0.1) and
 leaves `.data/warehouse.duckdb` behind for exploring. The run is recorded in the local Dagster
@@ -16,10 +17,17 @@ import time
 from customer_master.board_mapping import DEFAULT_MAPPING_PATH
 from customer_master.common import fmt_pct
 from customer_master.monitoring.formats import percent
+from customer_master.oms.config import SHOPIFY_YML
+from customer_master.sandbox.oms.process import oms_process
+from customer_master.sandbox.oms.server import API_PREFIXES
 from customer_master.sandbox.process import sandbox_process
 
 # A little of the dirt real boards have, so the quarantine path shows up in the summary.
 DEMO_MALFORMED_RATE = 0.002
+DEMO_OMS_ORDERS = 600
+DEMO_OMS_MALFORMED = 2
+OMS_SHAPE = "shopify"  # the shipped default OMS_SOURCE (customer_master/oms/shopify.yml)
+OMS_SANDBOX_TOKEN = "shpat_sandbox"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +40,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MONDAY_API_TOKEN", "sandbox-token")
-    with sandbox_process(args.orders, args.seed, malformed_rate=DEMO_MALFORMED_RATE) as url:
+    with (
+        sandbox_process(args.orders, args.seed, malformed_rate=DEMO_MALFORMED_RATE) as url,
+        # The OMS shares the Monday sandbox's customers and some of its order numbers.
+        oms_process(
+            DEMO_OMS_ORDERS,
+            args.seed,
+            shape=OMS_SHAPE,
+            monday_orders=args.orders,
+            malformed_orders=DEMO_OMS_MALFORMED,
+        ) as oms_url,
+    ):
+        os.environ["CM_OMS_ENABLED"] = "true"
+        os.environ["OMS_SOURCE"] = str(SHOPIFY_YML)
+        os.environ["OMS_API_URL"] = oms_url.removesuffix(API_PREFIXES[OMS_SHAPE])
+        os.environ["OMS_API_TOKEN"] = OMS_SANDBOX_TOKEN
+        os.environ.pop("OMS_API_USER", None)
         # Settings are read when the definitions load, so point them at this sandbox first, with
         # the repository's mapping of the sandbox's boards (not a CM_BOARD_MAPPING of a real account).
         os.environ["MONDAY_API_URL"] = url
@@ -40,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         for entity in ("CUSTOMERS", "ORDERS", "CAPACITY"):
             os.environ.pop(f"MONDAY_BOARD_{entity}", None)
         print(f"sandbox: {url} ({args.orders} orders, seed {args.seed})")
+        print(f"OMS sandbox ({OMS_SHAPE}): {oms_url} ({DEMO_OMS_ORDERS} orders)")
         return _run_and_report(args.partition)
 
 
@@ -52,10 +76,12 @@ def _run_and_report(partition: str) -> int:
 
     from customer_master.definitions import defs
     from customer_master.defs.monday.assets import monday_board_assets
+    from customer_master.defs.oms.assets import oms_assets
 
     started = time.perf_counter()
-    # The demo's sandbox is a fresh workspace each time: pull it whole, not incrementally.
+    # The demo's sandboxes are fresh each time: pull them whole, not incrementally.
     full = {asset.key.to_python_identifier(): {"config": {"mode": "full"}} for asset in monday_board_assets}
+    full |= {asset.node_def.name: {"config": {"mode": "full"}} for asset in oms_assets}
     with dg.DagsterInstance.get() as instance:
         result = (
             defs()
@@ -70,12 +96,14 @@ def _run_and_report(partition: str) -> int:
     status = "SUCCESS" if result.success else "FAILED"
     print(f"\nDagster run {result.run_id[:8]} ({PIPELINE_JOB}, partition {partition}): {status}")
     _print_ingestion(result)
+    _print_oms(result)
     _print_plan(result)
     # The shipped resources, resolved as a run resolves them (dg.EnvVar secrets included).
     resource_defs = defs().resources
     assert resource_defs is not None  # the defs folder binds them (defs/resources.py)
     with dg.DagsterInstance.get() as instance, dg.build_resources(resource_defs) as resources:
         _record_and_print_digest(instance, result, resources)
+        _print_orders_by_source(resources.warehouse.get_warehouse())
         _print_tables(resources.warehouse)
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
     return 0 if result.success else 1
@@ -100,6 +128,32 @@ def _print_ingestion(result) -> None:
             f"{key:<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"
             f"{md['quarantined']:>13}{percent(md['error_rate']):>12}{md['api_calls']:>11}{md['seconds']:>8.2f}"
         )
+
+
+def _print_oms(result) -> None:
+    md = _materializations(result).get("oms/orders")
+    if md is None:
+        print("oms/orders: not loaded")
+        return
+    print(
+        f"{'oms/orders':<20}{md['active_orders']:>9}{md['column_values']:>10}{md['quarantined']:>13}"
+        f"{percent(md['error_rate']):>12}{'-':>11}{md['seconds']:>8.2f}"
+        f"   ({md['mode']}: {md['records_extracted']} orders read, {md['deleted']} deleted)"
+    )
+
+
+def _print_orders_by_source(warehouse) -> None:
+    from customer_master.warehouse.marts import orders_by_source
+
+    sources, conflicts, plan = orders_by_source(warehouse)
+    if not sources:
+        return
+    print("\norder_master by source: " + ", ".join(f"{name} {count}" for name, count in sources))
+    print(f"order conflicts (Monday vs OMS, order x field): {conflicts}")
+    print(
+        "plan by source: "
+        + ", ".join(f"{name}: {scheduled} scheduled / {total}" for name, total, scheduled in plan)
+    )
 
 
 def _print_plan(result) -> None:
@@ -142,6 +196,7 @@ def _record_and_print_digest(instance, result, resources) -> None:
 MARTS = (
     "customer_master",
     "order_master",
+    "order_conflicts",
     "delivery_schedules",
     "capacity_planning",
     "schedule_history",

@@ -290,6 +290,8 @@ def daily_digest_alert(digest: DailyDigest) -> Alert:
         details.append(" · ".join(planned))
     if digest.peak_utilization is not None:
         details.append(f"Peak capacity utilization: {fmt_pct(digest.peak_utilization, digits=1)}")
+    if digest.order_conflicts is not None:
+        details.append(f"Order conflicts (Monday vs OMS): {fmt_count(digest.order_conflicts)}")
     details.extend(
         f"Failed check ({c.severity}) {c.name}" + (f": {c.text}" if c.text else "") for c in checks
     )

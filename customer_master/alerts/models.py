@@ -81,6 +81,7 @@ class DailyDigest:
     late: int | None = None
     unschedulable: int | None = None
     peak_utilization: float | None = None
+    order_conflicts: int | None = None  # Monday vs OMS (order x field), when order_conflicts was built
     failed_checks: list[FailedCheck] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
 

@@ -1,11 +1,11 @@
 """The nightly pipeline: at 02:00 (in the partitions' timezone) run the day's partition end to end.
 
-Monday ingestion (and the OMS, when enabled) → dbt (staging, marts, snapshots) → the delivery plan for that day → the schedule
-models (delivery_schedules, capacity_planning, schedule_history, delivery_performance), with every
-asset check → the analysts' read-only copy of the DuckDB warehouse (defs/warehouse). The schedule
-targets the newest partition, the day it runs on (`end_offset=1`); backfills of earlier days run the
-same job for a range of partitions (the plan of a past day is made from the snapshots as of that
-day, and replaces that day's plan).
+Monday ingestion (and the OMS, when enabled) → dbt (staging, marts, snapshots) → the delivery plan
+for that day → the schedule models (delivery_schedules, capacity_planning, schedule_history,
+delivery_performance), with every asset check → the analysts' read-only copy of the DuckDB
+warehouse (defs/warehouse). The schedule targets the newest partition, the day it runs on
+(`end_offset=1`); backfills of earlier days run the same job for a range of partitions (the plan of
+a past day is made from the snapshots as of that day, and replaces that day's plan).
 """
 
 import dagster as dg

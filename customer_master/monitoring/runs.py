@@ -14,7 +14,10 @@ from typing import Any, Literal
 from customer_master.common import truncate
 
 RunStatus = Literal["success", "failure", "canceled"]
-SOURCE_ASSET_PREFIXES: tuple[str, ...] = ("monday/",)
+# The assets that pull from a source: their metadata holds the records, quarantined values and the
+# values read (`column_values`) that make the run's record count and error rate.
+SOURCE_ASSET_PREFIXES: tuple[str, ...] = ("monday/", "oms/orders")
+ORDER_CONFLICTS_ASSET = "order_conflicts"
 """Assets whose `dagster/row_count` are records pulled from a source (the run's records processed)."""
 PLAN_ASSET = "delivery_plan"
 # Dagster's names for the jobs it builds on the fly: "Materialize" in the UI and `dagster asset
@@ -114,6 +117,12 @@ class RunFacts:
     def error_rate(self) -> float | None:
         values = sum(md.get("column_values", 0) or 0 for md in self.source_metadata())
         return self.quarantined / values if values else None
+
+    @property
+    def order_conflicts(self) -> int | None:
+        """Orders x fields on which Monday and the OMS disagree, as the run built order_conflicts."""
+        count = self.materializations.get(ORDER_CONFLICTS_ASSET, {}).get("dagster/row_count")
+        return int(count) if isinstance(count, int | float) else None
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.sql import Statements
-from customer_master.warehouse.tables import OPS_BOARD_MAPPING, quote
+from customer_master.warehouse.tables import OPS_BOARD_MAPPING, PLAN_ASSIGNMENTS, quote
 
 CUSTOMER_MASTER = "customer_master"
 # The customer fields the business needs filled (design: coverage >= 90 %).
@@ -86,3 +86,35 @@ def mart_row_counts(warehouse: Warehouse, names: Iterable[str]) -> dict[str, int
             built = s.query(exists_sql, [st.marts_schema, name])[0][0]
             out[name] = int(s.query(count_mart_rows_sql(st, name))[0][0]) if built else None
     return out
+
+
+def orders_by_source(
+    warehouse: Warehouse,
+) -> tuple[list[tuple[str, int]], int | None, list[tuple[str, int, int]]]:
+    """What `make demo` shows of the order aggregator: order_master rows per source (monday, oms,
+    both), the order_conflicts count (None when not built), and the newest plan's orders per source
+    (total, scheduled). Empty when order_master is not built."""
+    st = warehouse.statements
+    exists_sql = PlanStatements(st).table_exists()
+    master, conflicts = st.mart_ref("order_master"), st.mart_ref("order_conflicts")
+    plan = st.ref(PLAN_ASSIGNMENTS)
+    with warehouse.session() as s:
+        if not s.query(exists_sql, [st.marts_schema, "order_master"])[0][0]:
+            return [], None, []
+        sources = [
+            (str(r[0]), int(r[1]))
+            for r in s.query(f'SELECT "source", COUNT(*) FROM {master} GROUP BY "source" ORDER BY "source"')
+        ]
+        n_conflicts = (
+            int(s.query(f"SELECT COUNT(*) FROM {conflicts}")[0][0])
+            if s.query(exists_sql, [st.marts_schema, "order_conflicts"])[0][0]
+            else None
+        )
+        by_plan = s.query(
+            f'SELECT o."source", COUNT(*), SUM(CASE WHEN p."status" = ? THEN 1 ELSE 0 END) '
+            f'FROM {plan} p JOIN {master} o ON o."order_id" = p."order_id" '
+            f'WHERE p."plan_date" = (SELECT MAX("plan_date") FROM {plan}) '
+            'GROUP BY o."source" ORDER BY o."source"',
+            ["scheduled"],
+        )
+    return sources, n_conflicts, [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in by_plan]

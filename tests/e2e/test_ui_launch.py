@@ -28,6 +28,24 @@ START_TIMEOUT_S = 240
 # (a fresh clone's first start) took more than 15 s once.
 STOP_TIMEOUT_S = 45
 LOCATION_STATUS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
+# The asset graph the UI draws: each asset's downstream keys.
+ASSET_GRAPH = "{ assetNodes { assetKey { path } groupName dependedByKeys { path } } }"
+
+
+def _downstream_of(ui_url: str, start: str) -> set[str]:
+    """Every asset the UI's lineage shows downstream of `start` ("oms/orders")."""
+    nodes = httpx.post(f"{ui_url}/graphql", json={"query": ASSET_GRAPH}, timeout=30).json()["data"][
+        "assetNodes"
+    ]
+    below = {
+        "/".join(n["assetKey"]["path"]): {"/".join(k["path"]) for k in n["dependedByKeys"]} for n in nodes
+    }
+    seen, todo = set(), [start]
+    while todo:
+        for key in below.get(todo.pop(), set()) - seen:
+            seen.add(key)
+            todo.append(key)
+    return seen
 
 
 def _free_port() -> int:
@@ -58,15 +76,17 @@ def _wait_until_loaded(proc: subprocess.Popen, ui_port: int, sandbox_port: int) 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm-to-make"])
 def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_process(tmp_path, stop):
-    ui_port, sandbox_port = _free_port(), _free_port()
+    ui_port, sandbox_port, oms_port = _free_port(), _free_port(), _free_port()
     env = {
         **os.environ,
         "CM_UI_PORT": str(ui_port),
         "CM_SANDBOX_PORT": str(sandbox_port),
+        "CM_OMS_PORT": str(oms_port),
         "CM_DATA_DIR": str(tmp_path / "data"),
         "CM_DUCKDB_PATH": str(tmp_path / "data" / "warehouse.duckdb"),
     }
-    env.pop("MONDAY_API_URL", None)
+    for name in ("MONDAY_API_URL", "CM_OMS_ENABLED", "OMS_API_URL", "OMS_API_TOKEN"):
+        env.pop(name, None)
     log = tmp_path / "make_ui.log"
     # `-o .venv/.synced`: this test runs inside the project's venv; re-syncing it is not under test.
     cmd = ["make", "--no-print-directory", "-o", ".venv/.synced", "ui", f"DAGSTER_HOME={tmp_path / 'home'}"]
@@ -79,8 +99,20 @@ def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_pro
         _wait_until_loaded(proc, ui_port, sandbox_port)
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()[:4]) for c in children)
-        for part in ("customer_master.sandbox serve", "dagster_webserver", "dagster._daemon"):
+        for part in (
+            "customer_master.sandbox serve",
+            "customer_master.sandbox.oms serve",
+            "dagster_webserver",
+            "dagster._daemon",
+        ):
             assert part in names, names
+        # The OMS is on against its emulator, and the lineage shows it feeding order_master.
+        with socket.create_connection(("127.0.0.1", oms_port), timeout=5):
+            pass
+        if stop == "ctrl-c":
+            assert {"stg_oms__orders", "order_master", "order_conflicts"} <= _downstream_of(
+                f"http://127.0.0.1:{ui_port}", "oms/orders"
+            )
         # One UI start serves the browser check too (each start costs most of a minute of CI).
         if stop == "ctrl-c" and CHROMIUM:
             check_materialize_all(f"http://127.0.0.1:{ui_port}", tmp_path)

@@ -59,7 +59,9 @@ def oms(_shopify):
 def _connection(server: OmsServer, token: str | None = None) -> OmsConnection:
     source = SOURCES[server.shape]
     if server.shape == "shopify":
-        return OmsConnection.resolve(source, api_url=server.base_url, token=token or server.token, username=None)
+        return OmsConnection.resolve(
+            source, api_url=server.base_url, token=token or server.token, username=None
+        )
     return OmsConnection.resolve(
         source, api_url=server.base_url, token=token or server.consumer_secret, username=server.consumer_key
     )

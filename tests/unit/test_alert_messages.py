@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -551,3 +552,9 @@ def test_backoff_is_the_shared_full_jitter_exponential_and_is_capped():
 )
 def test_parse_retry_after_seconds(header, seconds):
     assert parse_retry_after(header) == seconds
+
+
+def test_the_digest_counts_order_conflicts_when_the_run_built_them():
+    alert = daily_digest_alert(dataclasses.replace(_digest(), order_conflicts=1234))
+    assert alert.details[-1] == "Order conflicts (Monday vs OMS): 1,234"
+    assert not any("conflicts" in d for d in daily_digest_alert(_digest()).details)

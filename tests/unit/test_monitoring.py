@@ -170,3 +170,23 @@ def test_an_ad_hoc_asset_run_is_named_for_its_selection_not_dagsters_asset_job()
     assert run_label("__ASSET_JOB", []) == "materialize: ad-hoc selection"
     long = run_label("__ASSET_JOB", ["x" * 300, "y"])
     assert len(long) == MAX_RUN_LABEL_CHARS and long.endswith("…, +1 more")
+
+
+def test_oms_orders_count_as_source_records_and_the_conflicts_come_from_order_conflicts():
+    facts = RunFacts(
+        run_id="r",
+        job="daily_pipeline_job",
+        partition="2026-12-01",
+        status="success",
+        started_at=NOW,
+        ended_at=NOW,
+        materializations={
+            "monday/orders": {"dagster/row_count": 100, "quarantined": 3, "column_values": 1000},
+            "oms/orders": {"dagster/row_count": 50, "quarantined": 2, "column_values": 500},
+            "oms/deletions": {"rows_loaded": 4},  # dlt's own resource: not a source of orders
+            "order_conflicts": {"dagster/row_count": 7},
+        },
+    )
+    assert (facts.records, facts.quarantined, facts.order_conflicts) == (150, 5, 7)
+    assert facts.error_rate == pytest.approx(5 / 1500)
+    assert RunFacts("r", "j", None, "success", NOW, NOW).order_conflicts is None

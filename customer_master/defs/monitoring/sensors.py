@@ -181,6 +181,7 @@ def digest_of(facts: RunFacts) -> DailyDigest:
         late=plan["late"],
         unschedulable=plan["unschedulable"],
         peak_utilization=plan["peak_utilization"],
+        order_conflicts=facts.order_conflicts,
         failed_checks=[
             FailedCheck(_check_name(c, facts.partition), c.severity, c.summary) for c in facts.failed_checks
         ],

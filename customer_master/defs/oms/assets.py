@@ -102,7 +102,9 @@ def materialization_metadata(load: OmsLoadResult, contract: OmsContractResult) -
         "deletions_extracted": load.deletions_extracted,
         "lines_extracted": load.lines_extracted,
         "contract_rows": contract.orders_loaded,
-        "values": contract.values,
+        # The values read, under the name a board's materialization uses: the run's error rate is
+        # quarantined / column_values over every source (customer_master/monitoring/runs.py).
+        "column_values": contract.values,
         "quarantined": contract.quarantined,
         "error_rate": dg.MetadataValue.float(round(contract.error_rate, 6)),
         "error_rate_pct": dg.MetadataValue.float(as_pct(contract.error_rate)),
