@@ -1,8 +1,9 @@
 """How fresh each watched asset must be: one rule per asset, shown in the UI as the asset's
 `dg.FreshnessPolicy` and evaluated by `freshness_alert_sensor` (customer_master/monitoring/freshness.py).
 
-Customers: within 1 hour (the hourly customer sync keeps it so between nightly runs). Orders,
-capacity, the marts and the plan: once a day, by 04:00 in CM_TIMEZONE, from the 02:00 run.
+Customers: within 1 hour (the hourly customer sync keeps it so between nightly runs). Orders (Monday
+and, when enabled, the OMS), capacity, the marts and the plan: once a day, by 04:00 in CM_TIMEZONE,
+from the 02:00 run.
 """
 
 import datetime as dt
@@ -22,7 +23,7 @@ def _rules() -> dict[str, FreshnessRule]:
     fail = dt.timedelta(seconds=get_thresholds().customer_freshness_seconds)
     customers = FreshnessRule("window", fail_after=fail, warn_after=fail * 0.75, timezone=tz)
     daily = FreshnessRule("daily", deadline=DAILY_DEADLINE, window=DAILY_WINDOW, timezone=tz)
-    daily_assets = (
+    daily_assets: tuple[str, ...] = (
         "monday/orders",
         "monday/capacity",
         "customer_master",
@@ -32,6 +33,8 @@ def _rules() -> dict[str, FreshnessRule]:
         "delivery_schedules",
         "capacity_planning",
     )
+    if get_settings().oms_enabled:  # the OMS assets exist only then (defs/oms)
+        daily_assets += ("oms/orders",)
     return {"monday/customers": customers, **dict.fromkeys(daily_assets, daily)}
 
 
