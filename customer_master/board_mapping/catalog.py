@@ -90,6 +90,9 @@ class FieldSpec:
     hints: tuple[str, ...] = ()  # words/phrases its column title tends to contain
     value_sets: tuple[str, ...] = ()  # canonical values its labels may map to
     default_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Only columns of `column_types` are discovery candidates (an identifier never sits in a date or
+    # status column, however much its title looks like one: "Customer since" is no customer number).
+    column_types_only: bool = False
 
 
 class _SpecOptions(TypedDict, total=False):
@@ -99,6 +102,7 @@ class _SpecOptions(TypedDict, total=False):
     hints: tuple[str, ...]
     value_sets: tuple[str, ...]
     default_values: dict[str, tuple[str, ...]]
+    column_types_only: bool
 
 
 def _f(
@@ -144,6 +148,24 @@ FIELDS: dict[str, dict[str, FieldSpec]] = {
             TEXT,
             column_types=("email", "text"),
             hints=("email", "e-mail", "mail", "contact email"),
+        ),
+        "customer_number": _f(
+            "text",
+            False,
+            "The customer number other systems use (e.g. CUST-00008); OMS orders match customers on "
+            "it, falling back to e-mail.",
+            TEXT,
+            column_types=("text", "auto_number", "item_id"),
+            hints=(
+                "customer no",
+                "customer number",
+                "customer #",
+                "cust no",
+                "customer id",
+                "account number",
+                "account no",
+            ),
+            column_types_only=True,
         ),
         "phone": _f(
             "text",

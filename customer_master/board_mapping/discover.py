@@ -136,6 +136,8 @@ def type_fit(entity: str, field_name: str, kind: str, column_type: str) -> float
         return 1.0
     if column_type in spec.column_types:
         return 0.75
+    if spec.column_types_only:
+        return 0.0
     if column_type in KIND_COLUMN_TYPES[kind] and column_type != ITEM_NAME_COLUMN:
         return 0.3
     return 0.0

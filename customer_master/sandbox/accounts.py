@@ -11,7 +11,8 @@ another shape: an onboarding test can compare the two.
 "northwind" is what a real team's account tends to look like: Monday's older id styles
 (`status_1`, `email0`, `connect_boards8`), everyday titles ("Tel.", "Due date"), the order number as
 the item name, the delivery window in two `hour` columns, several labels that mean "not an active
-customer", a line as a dropdown and no tier, promised date or production window.
+customer", a line as a dropdown and no tier, customer number (OMS orders find its customers by
+e-mail only), promised date or production window.
 """
 
 from __future__ import annotations

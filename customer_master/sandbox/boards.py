@@ -30,6 +30,7 @@ COLUMN_IDS: dict[str, dict[str, str]] = {
         "account_manager": "multiple_person_mkq1am6n",
         "notes": "long_text_mkq1nt0s",
         "onboarded": "date_mkq1on9b",
+        "customer_number": "text_mkq1cn7q",
     },
     "orders": {
         "name": "name",
@@ -133,6 +134,8 @@ CUSTOMER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("account_manager", "Account manager", "people"),
     ColumnSpec("notes", "Notes", "long_text"),
     ColumnSpec("onboarded", "Onboarded", "date"),
+    # "CUST-00001" by position on the board: the number the OMS emulator knows the customer by.
+    ColumnSpec("customer_number", "Customer No.", "text"),
 )
 
 ORDER_COLUMNS: tuple[ColumnSpec, ...] = (

@@ -213,6 +213,13 @@ _NOTES = (
 _BAD_EMAILS = ("john.doe@", "n/a", "orders at example dot com", "-")
 
 
+def customer_number(position: int) -> str:
+    """The customer number of the customer at `position` (0-based) on the customers board, "CUST-00001"
+    for the first: the number the OMS emulator knows the customer by (sandbox/oms/data.py). Computed
+    from the position, so no draw from the board's rng: every other generated value stays the same."""
+    return f"CUST-{position + 1:05d}"
+
+
 def _delivered_offset(i: int, req: int) -> int:
     """Day offset (from as_of) an order was delivered on: the requested day for most orders, 1-3 days
     later for about 1 in 12 (a hash of the item index, so no draw from the board's rng: every other
@@ -361,6 +368,7 @@ class _Gen:
                 manager,
                 notes,
                 onboarded,
+                customer_number(i),
             ]
             group = "topics" if active else "group_mkq1chrn"
             items.append(Item(base + i, name, group, created, updated, cells, bid))

@@ -20,17 +20,20 @@ cleared by the next load of that board.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import pyarrow as pa
 
 from customer_master.monday.models import Board, ExtractMode, ExtractStats, ItemPage, ItemStateChange
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import TableSpec
+
+if TYPE_CHECKING:  # validation imports this module's LoadValidationError
+    from customer_master.warehouse.validation import LoadRules
 
 # One result row: the drivers hand back plain tuples of Python values.
 Row: TypeAlias = tuple[Any, ...]
@@ -134,6 +137,16 @@ class Warehouse(Protocol):
     @property
     def statements(self) -> Statements:
         """This engine's statements and table locations (schemas, raw/ops/mart refs)."""
+        ...
+
+    @property
+    def rules(self) -> LoadRules:
+        """The gates every load applies before its swap (error rate, deletion and shrink guards)."""
+        ...
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """The load time source (UTC): what `_loaded_at` and state-change times are stamped with."""
         ...
 
     def session(self) -> AbstractContextManager[Session]:

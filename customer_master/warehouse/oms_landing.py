@@ -39,8 +39,8 @@ from customer_master.oms.contract import CONTRACT_COLUMNS, ContractBatch, OrderR
 from customer_master.oms.pipeline import DEFAULT_DATASET, OmsLoadResult, OmsRun, pipeline_name
 from customer_master.oms.source import OmsConnection
 from customer_master.warehouse.arrow import arrow_schema, to_utc_naive
-from customer_master.warehouse.base import RunInfo, RunLogEntry, Session
-from customer_master.warehouse.loader import SqlWarehouse, transaction
+from customer_master.warehouse.base import RunInfo, RunLogEntry, Session, Warehouse
+from customer_master.warehouse.loader import transaction
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
     OPS_QUARANTINE,
@@ -157,7 +157,8 @@ class OmsStatements:
 
     def mark_deleted(self, *, unseen: bool) -> str:
         """Reported deletions (or, `unseen`, the active orders a FULL pull did not return) become
-        deleted. params: true, 'deleted', _partition_key, _run_id, _loaded_at, oms, false."""
+        deleted. params: true, 'deleted', _partition_key, _run_id, _loaded_at, _state_changed_at, oms,
+        false."""
         if unseen:
             which = (
                 f'"source_id" NOT IN (SELECT "source_id" FROM {self.staged}) AND '
@@ -167,7 +168,7 @@ class OmsStatements:
             which = f'"source_id" IN (SELECT "source_id" FROM {self.deleted})'
         return (
             f'UPDATE {self.target} SET "is_deleted" = ?, "status" = ?, "_partition_key" = ?, "_run_id" = ?, '
-            f'"_loaded_at" = ? WHERE "oms" = ? AND "is_deleted" = ? AND {which}'
+            f'"_loaded_at" = ?, "_state_changed_at" = ? WHERE "oms" = ? AND "is_deleted" = ? AND {which}'
         )
 
     def delete_quarantine(self, *, full: bool) -> str:
@@ -238,7 +239,7 @@ def quarantine_rows(oms: str, entries: Iterable[QuarantineEntry]) -> pa.Table:
 
 
 def land_oms_contract(
-    warehouse: SqlWarehouse,
+    warehouse: Warehouse,
     oms: str,
     batch: ContractBatch,
     *,
@@ -268,9 +269,9 @@ def land_oms_contract(
                 lineage = [partition_key, run_id, now]
                 s.execute(q.delete_staged(), [oms])
                 s.execute(q.insert_staged(), [*lineage, dlt_load_id])
-                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, oms, False])
+                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
                 if full:
-                    s.execute(q.mark_deleted(unseen=True), [True, "deleted", *lineage, oms, False])
+                    s.execute(q.mark_deleted(unseen=True), [True, "deleted", *lineage, now, oms, False])
                 s.execute(
                     q.delete_quarantine(full=full), [SOURCE_OMS, oms, *([] if full else [partition_key])]
                 )
@@ -365,7 +366,7 @@ def _write_sync_state(
     )
 
 
-def contract_load_id(warehouse: SqlWarehouse, oms: str) -> str | None:
+def contract_load_id(warehouse: Warehouse, oms: str) -> str | None:
     """The dlt load the contract table is in step with (None: never loaded)."""
     rows = warehouse.query(warehouse.statements.select_sync_state(), [SOURCE_OMS, oms])
     if not rows:
@@ -373,7 +374,7 @@ def contract_load_id(warehouse: SqlWarehouse, oms: str) -> str | None:
     return dict(zip(OPS_SYNC_STATE.column_names, rows[0], strict=True)).get("last_load_id")
 
 
-def latest_dlt_load_id(warehouse: SqlWarehouse, dataset: str, schema_name: str) -> str | None:
+def latest_dlt_load_id(warehouse: Warehouse, dataset: str, schema_name: str) -> str | None:
     """dlt's last completed load of this source in the warehouse (None: none, or no dataset yet)."""
     if not _IDENT.fullmatch(dataset):
         raise ValueError(f"the dlt dataset must be a plain identifier, got {dataset!r}")
@@ -416,7 +417,7 @@ class OmsSyncReport:
 
 
 def sync_oms(
-    warehouse: SqlWarehouse,
+    warehouse: Warehouse,
     source: OmsSource,
     *,
     destination: Any,

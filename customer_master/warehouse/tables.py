@@ -427,6 +427,9 @@ RAW_OMS_ORDERS = TableSpec(
         Col("_run_id", "id"),
         Col("_loaded_at", "timestamp"),
         Col("_dlt_load_id", "id"),
+        # When the loader marked the order deleted (a deletions feed, or gone from a full pull): the
+        # OMS's updated_at does not move then, and the snapshots version on the later of the two.
+        STATE_CHANGED_AT,
     ),
     index=("oms", "source_id"),
 )

@@ -15,7 +15,8 @@ import time
 import duckdb
 import pytest
 
-from customer_master.sandbox import BOARD_IDS, COLUMN_IDS
+from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, WorkspaceSpec
+from customer_master.sandbox.oms.data import OmsSpec, OmsStore
 from customer_master.warehouse.duckdb import DuckDBWarehouse
 from tests.integration.dbt_helpers import land_boards, run_dbt, run_results
 
@@ -249,3 +250,37 @@ def test_dbt_docs_generate_describes_every_mart_and_column(built, tmp_path):
         built_columns = {c.lower() for c in catalog["nodes"][mart["unique_id"]]["columns"]}
         described = {name.lower() for name, col in mart["columns"].items() if col["description"].strip()}
         assert built_columns <= described, f"{mart['name']}: undescribed columns {built_columns - described}"
+
+
+def test_customer_numbers_are_the_oms_numbers_and_null_on_an_account_without_the_column(built, tmp_path):
+    # The OMS emulator beside the same workspace references customers as CUST-nnnnn (by board position):
+    # customer_master carries exactly those, the key OMS orders are matched on.
+    _, source_db, _, results = built
+    store = OmsStore(OmsSpec.for_workspace(WorkspaceSpec()), "shopify")
+    oms = {str(c.monday_item_id): c.number for c in store.customers if c.monday_item_id is not None}
+    numbers = dict(_rows(source_db, "select customer_id, customer_number from customer_master"))
+    assert numbers and {cid: oms[cid] for cid in numbers} == numbers
+    assert [r["status"] for r in _by_name(results, "customer_number_unique")] == ["pass"]
+    # email_normalised: the valid e-mail, trimmed and lower-case; NULL for the invalid ones.
+    ((filled, mismatched),) = _rows(
+        source_db,
+        "select count(email_normalised), count(*) filter (where email_normalised is distinct from "
+        "case when email_is_valid then lower(trim(email_as_entered)) end) from customer_master",
+    )
+    assert filled > 0 and mismatched == 0
+
+    # An account whose customers board has no such column (as northwind): its mapping has no
+    # customer_number, so the field stays NULL and orders fall back to the e-mail.
+    db_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(source_db, db_path)
+    column = COLUMN_IDS["customers"]["customer_number"]
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(f"delete from raw_monday_column_values where column_id = '{column}'")
+        con.execute(f"delete from raw_monday_columns where column_id = '{column}'")
+        con.execute("delete from ops_board_mapping where entity = 'customers' and field = 'customer_number'")
+    env = {"CM_DUCKDB_PATH": str(db_path), "DBT_TARGET": "duckdb"}
+    ran = run_dbt(["run", "--select", "stg_monday__customers", "customer_master"], tmp_path, env=env)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    assert _rows(
+        db_path, "select count(*), count(customer_number), count(email_normalised) from customer_master"
+    ) == [(len(numbers), 0, filled)]

@@ -17,7 +17,7 @@ from customer_master.board_mapping.discover import (
 from customer_master.board_mapping.resolve import column_labels, find_column, resolve_entity
 from customer_master.board_mapping.samples import field_values, time_of_day
 from customer_master.monday.models import Board, Column, ItemPage
-from customer_master.sandbox import COLUMN_IDS
+from customer_master.sandbox import COLUMN_IDS, WorkspaceSpec, generate_workspace
 
 
 def _status(cid: str, title: str, labels: list[str]) -> Column:
@@ -138,6 +138,26 @@ def test_the_assistant_proposes_the_sandbox_mapping_from_its_own_columns():
     for name, f in committed.items():
         chosen = proposals[name].chosen
         assert chosen is not None and (chosen.column.id, chosen.kind) == (f.column_id, f.kind), name
+
+
+def _generated_board(account: str, key: str) -> Board:
+    board = generate_workspace(WorkspaceSpec(account=account)).board_by_key(key)
+    columns = tuple(Column(id=c.id, title=c.title, type=c.type) for c in board.columns)
+    return Board(id=board.id, name=board.name, columns=columns)
+
+
+def test_the_assistant_proposes_the_sandbox_customers_mapping_and_no_customer_number_on_northwind():
+    proposals = {p.field: p for p in propose_entity("customers", _generated_board("sandbox", "customers"))}
+    committed = load_board_mapping(DEFAULT_MAPPING_PATH).entities["customers"].fields
+    assert "customer_number" in committed
+    for name, f in committed.items():
+        chosen = proposals[name].chosen
+        assert chosen is not None and (chosen.column.id, chosen.kind) == (f.column_id, f.kind), name
+    # northwind has no customer number: neither "Customer since" (a date) nor "Account" (the item
+    # name) may pass for one, however much their titles look like "customer no" / "account no".
+    northwind = {p.field: p for p in propose_entity("customers", _generated_board("northwind", "customers"))}
+    assert northwind["customer_number"].chosen is None
+    assert northwind["customer_number"].alternatives == []
 
 
 def test_the_assistant_takes_order_numbers_from_item_names_and_leaves_what_it_cannot_match():

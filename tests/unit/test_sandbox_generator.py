@@ -22,6 +22,7 @@ from customer_master.sandbox import (
 )
 from customer_master.sandbox.engine import load_schema
 from customer_master.sandbox.model import STATE_ACTIVE, STATE_ARCHIVED, STATE_DELETED
+from customer_master.sandbox.oms.data import OmsSpec, OmsStore
 from customer_master.sandbox.values import SPECS, full_renderer, graphql_type_for, render_full
 
 DAY = 86400
@@ -323,10 +324,33 @@ def test_northwind_boards_have_their_own_ids_names_titles_and_types(pair):
     }
     for key, board_id in NW_BOARDS.items():
         assert [c.id for c in nw.boards[board_id].columns] == list(NW_COLUMNS[key].values())
-    # No tier, order-number, promised-date, production-window or rush-approved column.
-    assert not {"tier", "order_number", "promised_date", "production_window", "rush_approved"} & {
-        role for roles in NW_COLUMNS.values() for role in roles
-    }
+    # No tier, customer-number, order-number, promised-date, production-window or rush-approved column.
+    assert not {
+        "tier",
+        "customer_number",
+        "order_number",
+        "promised_date",
+        "production_window",
+        "rush_approved",
+    } & {role for roles in NW_COLUMNS.values() for role in roles}
+
+
+def test_sandbox_customers_carry_the_oms_emulators_customer_numbers_and_northwind_has_none(pair):
+    sandbox, nw = pair
+    board = sandbox.boards[BOARD_IDS["customers"]]
+    column = board.columns_by_id[COLUMN_IDS["customers"]["customer_number"]]
+    assert (column.id, column.title, column.type) == ("text_mkq1cn7q", "Customer No.", "text")
+    numbers = {item.id: cell(board, item, "customer_number") for item in board.items}
+    # The OMS emulator beside the same workspace knows every board customer by the same number.
+    store = OmsStore(OmsSpec.for_workspace(sandbox.spec), "shopify")
+    oms = {c.monday_item_id: c.number for c in store.customers if c.monday_item_id is not None}
+    assert numbers == oms
+    assert numbers[board.items[0].id] == "CUST-00001" and len(set(numbers.values())) == len(numbers)
+    assert {item.state for item in board.items} >= {STATE_ARCHIVED, STATE_DELETED}  # they keep theirs
+    # northwind has no such column: its customers are found by e-mail only.
+    customers = nw.boards[NW_BOARDS["customers"]]
+    assert not any(c.title == "Customer No." for c in customers.columns)
+    assert not any(isinstance(v, str) and v.startswith("CUST-") for i in customers.items for v in i.cells)
 
 
 def test_northwind_labels(pair):

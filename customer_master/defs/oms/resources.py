@@ -37,12 +37,12 @@ class OmsResource(dg.ConfigurableResource):
         return Path(self.pipelines_dir)
 
 
-def oms_destination(warehouse: WarehouseResource) -> Any:
+def oms_destination(resource: WarehouseResource) -> Any:
     """The warehouse the resource points at, as a dlt destination: the same DuckDB file, or SQL Server
     over the loader's ODBC connection string."""
-    if warehouse.kind == "duckdb":
-        return duckdb_destination(warehouse.duckdb_path)
-    dsn = clean_secret(warehouse.sqlserver_dsn, "CM_SQLSERVER_DSN")
+    if resource.kind == "duckdb":
+        return duckdb_destination(resource.duckdb_path)
+    dsn = clean_secret(resource.sqlserver_dsn, "CM_SQLSERVER_DSN")
     if dsn is None:
         raise ValueError("the SQL Server warehouse needs an ODBC connection string (CM_SQLSERVER_DSN)")
     return mssql_destination(dsn)

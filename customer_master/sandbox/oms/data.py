@@ -25,7 +25,7 @@ from typing import Any
 
 from customer_master.sandbox.accounts import ACCOUNTS, po_number
 from customer_master.sandbox.boards import COLUMN_IDS
-from customer_master.sandbox.generator import WorkspaceSpec, generate_workspace
+from customer_master.sandbox.generator import WorkspaceSpec, customer_number, generate_workspace
 from customer_master.sandbox.model import STATE_ACTIVE, Board
 
 DAY = 86400
@@ -160,7 +160,7 @@ class OmsCustomer:
         self, position: int, email: str, company: str, monday_item_id: int | None, id_base: int
     ) -> None:
         self.position = position
-        self.number = f"CUST-{position + 1:05d}"
+        self.number = customer_number(position)  # what the Monday board says too
         self.email = email
         self.company = company
         local = email.split("@", 1)[0]

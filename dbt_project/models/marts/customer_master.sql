@@ -1,5 +1,6 @@
-{#- One row per customer (active and deactivated) with validated contact fields and the effective
-    delivery window: the customer's own days/time when set, else the project default (vars). -#}
+{#- One row per customer (active and deactivated) with validated contact fields, the keys OMS orders
+    match customers on (customer_number, email_normalised) and the effective delivery window: the
+    customer's own days/time when set, else the project default (vars). -#}
 with customers as (
     select * from {{ ref('stg_monday__customers') }}
 ),
@@ -30,6 +31,9 @@ select
     case when email_is_valid = 1 then email end as email,
     email as email_as_entered,
     email_is_valid,
+    -- The keys OMS orders are matched on: the customer number, else the normalised valid e-mail.
+    customer_number,
+    case when email_is_valid = 1 then lower(trim(email)) end as email_normalised,
     phone,
     address,
     city,

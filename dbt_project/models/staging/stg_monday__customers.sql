@@ -1,10 +1,11 @@
 {#- One typed row per customer item of the Monday customers board (any state). The status is the
     mapping's canonical value (its `inactive` labels, e.g. Churned or On hold, become 'inactive'); the
-    delivery window comes from one 'HH:MM-HH:MM' cell, else from two cells (start, end). -#}
+    delivery window comes from one 'HH:MM-HH:MM' cell, else from two cells (start, end). The customer
+    number (what OMS orders reference the customer by) is NULL when blank or not mapped. -#}
 with
 {{ monday_pivot('customers', {
-    'status': 'text', 'region': 'text', 'tier': 'text', 'email': 'text', 'phone': 'text',
-    'address': 'text', 'city': 'text', 'country': 'text', 'delivery_days': 'text',
+    'status': 'text', 'region': 'text', 'tier': 'text', 'email': 'text', 'customer_number': 'text',
+    'phone': 'text', 'address': 'text', 'city': 'text', 'country': 'text', 'delivery_days': 'text',
     'delivery_window': 'text', 'delivery_window_start': 'text', 'delivery_window_end': 'text'
 }) }},
 
@@ -23,6 +24,7 @@ cleaned as (
         cast({{ wh_clean('region') }} as {{ wh_string(100) }}) as region,
         cast({{ wh_label_code('tier') }} as {{ wh_string(100) }}) as tier,
         cast(lower({{ wh_clean('email') }}) as {{ wh_string(320) }}) as email,
+        cast({{ wh_clean('customer_number') }} as {{ wh_string(100) }}) as customer_number,
         cast(replace({{ wh_clean('phone') }}, ' ', '') as {{ wh_string(100) }}) as phone,
         cast({{ wh_clean('address') }} as {{ wh_string(1000) }}) as address,
         cast({{ wh_clean('city') }} as {{ wh_string(200) }}) as city,
@@ -74,6 +76,7 @@ select
     tier,
     email,
     {{ wh_bool('email is not null and ' ~ wh_is_email('email')) }} as email_is_valid,
+    customer_number,
     phone,
     address,
     city,
