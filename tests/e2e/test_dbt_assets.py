@@ -4,7 +4,6 @@ Dagster: what the UI shows of it (row counts, check partitions, percentages, ser
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shlex
 import shutil
@@ -15,24 +14,18 @@ import dagster as dg
 import duckdb
 import pytest
 from dagster._core.remote_representation.external_data import RepositorySnap
-from dagster_dbt import DbtCliResource
 
 from customer_master.definitions import defs
 from customer_master.defs.dbt.assets import customer_master_dbt, schedule_models_dbt
 from customer_master.defs.dbt.project import dbt_project
-from customer_master.defs.dbt.resources import dbt_executable
-from customer_master.defs.monday.assets import monday_board_assets
-from customer_master.defs.monday.resources import MondayResource
-from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.scheduling.assets import delivery_plan
 from customer_master.defs.shared import DELIVERY_PLAN_KEY
 from customer_master.monitoring.formats import percent
 from customer_master.sandbox import BOARD_IDS, SANDBOX_TOKEN
-from customer_master.warehouse.duckdb import DuckDBWarehouse
+from tests.e2e.nightly import NIGHT1, NIGHT2
 
 pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
-PARTITION = "2026-11-02"
+PARTITION = NIGHT1.isoformat()
 # Keys the webserver never shows (its HIDDEN_METADATA_ENTRY_LABELS): dagster-dbt's in-process objects.
 UI_HIDDEN_METADATA = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
 
@@ -80,43 +73,11 @@ def test_the_dbt_assets_metadata_is_all_serializable_for_the_ui():
     assert metadata["dagster_dbt/project"] == dg.MetadataValue.path(str(dbt_project.project_dir))
 
 
-class ClockedWarehouse(WarehouseResource):
-    """The DuckDB warehouse with its clock on the night of the run (the sandbox's data is dated then);
-    the snapshots and the plan as of a day read the load time."""
-
-    clock_at: str
-
-    def get_warehouse(self) -> DuckDBWarehouse:
-        at = dt.datetime.fromisoformat(self.clock_at)
-        return DuckDBWarehouse(self.duckdb_path, max_error_rate=self.max_error_rate, clock=lambda: at)
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(_sandbox_server, tmp_path_factory):
-    """One partition of the nightly pipeline (boards, dbt, plan, schedule models) on a fresh warehouse."""
-    _sandbox_server.control.reset()
-    path = tmp_path_factory.mktemp("dbt_assets") / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CM_DUCKDB_PATH", str(path))  # dbt's profile reads the same variable
-        definitions = dg.Definitions(
-            assets=[*monday_board_assets, customer_master_dbt, delivery_plan, schedule_models_dbt],
-            jobs=[dg.define_asset_job("pipeline", selection=dg.AssetSelection.all())],
-            resources={
-                "monday": MondayResource(
-                    api_url=_sandbox_server.url, api_token=SANDBOX_TOKEN, max_attempts=3, timeout_seconds=5
-                ),
-                "warehouse": ClockedWarehouse(duckdb_path=str(path), clock_at=f"{PARTITION}T02:00:00"),
-                "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
-            },
-        )
-        full = {a.key.to_python_identifier(): {"config": {"mode": "full"}} for a in monday_board_assets}
-        result = definitions.resolve_job_def("pipeline").execute_in_process(
-            partition_key=PARTITION,
-            instance=dg.DagsterInstance.ephemeral(),
-            run_config={"ops": full},
-            raise_on_error=False,
-        )
-    return _sandbox_server, path, result
+@pytest.fixture()
+def pipeline_run(_sandbox_server, oms_nights):
+    """The first night of the nightly pipeline (boards, OMS, dbt, plan, schedule models) on a fresh
+    warehouse: tests/e2e/nightly.py, shared with test_oms_pipeline. Its warehouse has seen night 2 too."""
+    return _sandbox_server, oms_nights.path, oms_nights.runs["night1"]
 
 
 def test_the_pipeline_builds_the_marts_and_every_dbt_error_test_passes(pipeline_run):
@@ -132,7 +93,9 @@ def test_the_pipeline_builds_the_marts_and_every_dbt_error_test_passes(pipeline_
         e.check_name for e in evaluations if not e.passed
     ]
     with duckdb.connect(str(path), read_only=True) as con:
-        orders = con.execute("select count(*) from order_master").fetchone()[0]
+        orders = con.execute(
+            "select count(*) from order_master where monday_source_id is not null"
+        ).fetchone()[0]
         applied = con.execute(
             "select count(*) from ops_board_mapping where column_id is not null"
         ).fetchone()[0]
@@ -140,8 +103,9 @@ def test_the_pipeline_builds_the_marts_and_every_dbt_error_test_passes(pipeline_
     assert applied > 0
 
 
-def test_every_dbt_model_materialization_carries_its_row_count(pipeline_run):
-    _, path, result = pipeline_run
+def test_every_dbt_model_materialization_carries_its_row_count(oms_nights):
+    # The warehouse as the last run (night 2) left it, against that run's counts.
+    path, result = oms_nights.path, oms_nights.runs["night2"]
     dbt_keys = set(customer_master_dbt.keys) | set(schedule_models_dbt.keys)
     counts = {
         e.materialization.asset_key: e.materialization.metadata.get("dagster/row_count")
@@ -230,5 +194,5 @@ def test_the_readmes_past_partition_commands_run_that_partition(pipeline_run, tm
         pulled = con.execute(
             "select count(*) from ops_run_log where partition_key = ?", [PAST_DAY]
         ).fetchone()
-    assert plans == {PAST_DAY, PARTITION}
+    assert {PAST_DAY, PARTITION, NIGHT2.isoformat()} == plans
     assert history[0] > 0 and pulled[0] == len(BOARD_IDS)

@@ -16,9 +16,9 @@ The story (module-scoped, each test asserts one scenario of it):
                       retried, the orders board serves only a quarter of its items: the load is
                       refused (mass_deletion), nothing downstream runs, day 2's plan and marts stay
 
-One stand-in: the warehouse's clock is set to the night of each run (`StoryWarehouse`). The wall
-clock cannot be set back to November 2026, and the warehouse dates a state change (deleted,
-archived) by its load time, which the snapshots and the plan as of a day read.
+One stand-in: the warehouse's clock is set to the night of each run (`ClockedWarehouse`, from
+tests/e2e/nightly.py). The wall clock cannot be set back to November 2026, and the warehouse dates a
+state change (deleted, archived) by its load time, which the snapshots and the plan as of a day read.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from customer_master.defs.monday.assets import monday_board_assets
 from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.monitoring.checks import CHECK_COVERAGE, CHECK_NAME_NULLS, customer_quality_checks
 from customer_master.defs.pipeline import daily_pipeline_job
-from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.assets import delivery_plan
 from customer_master.defs.scheduling.checks import (
     CHECK_BACKLOG,
@@ -50,8 +49,8 @@ from customer_master.defs.scheduling.checks import (
     schedule_variance_check,
 )
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
-from customer_master.warehouse.duckdb import DuckDBWarehouse
 from customer_master.warehouse.validation import RULE_MASS_DELETION
+from tests.e2e.nightly import ClockedWarehouse
 
 pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
@@ -86,16 +85,6 @@ class Story:
         return {r[0]: r[1:] for r in rows}
 
 
-class StoryWarehouse(WarehouseResource):
-    """The DuckDB warehouse with its clock at `clock_at` (naive UTC ISO): the night of the run."""
-
-    clock_at: str
-
-    def get_warehouse(self) -> DuckDBWarehouse:
-        at = dt.datetime.fromisoformat(self.clock_at)
-        return DuckDBWarehouse(self.duckdb_path, max_error_rate=self.max_error_rate, clock=lambda: at)
-
-
 def _night_of(day: dt.date, minutes: int = 0) -> dt.datetime:
     """02:00 UTC on `day` (+ minutes): when the nightly run of that partition happens."""
     return dt.datetime.combine(day, dt.time(2)) + dt.timedelta(minutes=minutes)
@@ -112,7 +101,7 @@ def _run(
             "monday": MondayResource(
                 api_url=server.url, api_token=SANDBOX_TOKEN, max_attempts=3, timeout_seconds=5
             ),
-            "warehouse": StoryWarehouse(duckdb_path=str(path), clock_at=at.isoformat()),
+            "warehouse": ClockedWarehouse(duckdb_path=str(path), clock_at=at.isoformat()),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         },
     )
