@@ -321,9 +321,16 @@ class OmsRun:
 
     @property
     def run_kwargs(self) -> dict[str, Any]:
-        """A full refresh drops the source's raw tables and cursors in the load step (dlt's
-        `refresh="drop_resources"`), so a pull that fails leaves them as they were."""
-        return {"refresh": "drop_resources"} if self.mode == "full" else {}
+        """`pipeline.run`'s (and `extract`'s) keyword arguments for this load.
+
+        A full refresh drops the source's raw tables and cursors in the load step (dlt's
+        `refresh="drop_resources"`), so a pull that fails leaves them as they were. Into DuckDB the
+        load files are Parquet: dlt's default there, SQL `INSERT ... VALUES` files of up to 16 MiB
+        per statement, loaded ~1,000 rows/s and peaked at 2.5 GiB for 20,000 orders (bench_oms)."""
+        kwargs: dict[str, Any] = {"refresh": "drop_resources"} if self.mode == "full" else {}
+        if str(getattr(self.destination, "destination_type", "")).endswith(".duckdb"):
+            kwargs["loader_file_format"] = "parquet"
+        return kwargs
 
     def __enter__(self) -> OmsRun:
         import dlt
