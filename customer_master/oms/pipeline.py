@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -242,7 +244,58 @@ def _failure(source: OmsSource, exc: BaseException, redact: Redactor) -> OmsLoad
 # --- the load ----------------------------------------------------------------------------------------
 
 
-def _tap(source: Any, collector: ContractCollector, oms: OmsSource) -> dict[str, int]:
+class ContractWorker:
+    """The contract mapping beside the extraction, on a thread of its own: records are queued as
+    they stream past and mapped while the extraction waits for the next page, so the mapping
+    (a third of the client's time per page) is off the pull's critical path. The queue is bounded,
+    so a mapping that falls behind slows the pull instead of holding the records in memory."""
+
+    QUEUE_RECORDS = 2_000
+
+    def __init__(self, collector: ContractCollector) -> None:
+        self.collector = collector
+        self._queue: queue.Queue[tuple[str, Any, Any] | None] = queue.Queue(maxsize=self.QUEUE_RECORDS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="oms-contract", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the producer must never block on a dead consumer
+            kind, key, record = item
+            try:
+                if kind == ORDERS:
+                    self.collector.add_order(record)
+                elif kind == DELETIONS:
+                    self.collector.add_deletion(record)
+                else:
+                    self.collector.add_line(key, record)
+            except BaseException as exc:  # re-raised by finish(), in the load's thread
+                self._error = exc
+
+    def add_order(self, record: Any) -> None:
+        self._queue.put((ORDERS, None, record))
+
+    def add_deletion(self, event: Any) -> None:
+        self._queue.put((DELETIONS, None, event))
+
+    def add_line(self, order_id: Any, line: Any) -> None:
+        self._queue.put((ORDER_LINES, order_id, line))
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def finish(self) -> ContractBatch:
+        self.stop()
+        if self._error is not None:
+            raise self._error
+        return self.collector.finish()
+
+
+def _tap(source: Any, collector: ContractWorker, oms: OmsSource) -> dict[str, int]:
     """Map every record to the contract as it streams past (records pass through unchanged)."""
     counts = {ORDERS: 0, DELETIONS: 0, ORDER_LINES: 0}
 
@@ -312,6 +365,7 @@ class OmsRun:
         self.name = pipeline_name(config)
         self.redact = Redactor(*connection.secrets)
         self.collector = ContractCollector(config)
+        self._worker: ContractWorker | None = None
         self.counts: dict[str, int] = {}
         self.pipeline: Any = None
         self.source: Any = None
@@ -347,19 +401,30 @@ class OmsRun:
                 dataset_name=self.dataset,
             )
             self.source = build_source(self.config, self.connection)
-            self.counts = _tap(self.source, self.collector, self.config)
+            self._worker = ContractWorker(self.collector)
+            self.counts = _tap(self.source, self._worker, self.config)
         except Exception as exc:
+            if self._worker is not None:
+                self._worker.stop()
             stack.close()
             raise _failure(self.config, exc, self.redact) from None
         self._runtime = stack
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None and self._worker is not None:
+            self._worker.stop()
         if self._runtime is not None:
             self._runtime.close()
             self._runtime = None
         if isinstance(exc, Exception) and not isinstance(exc, OmsLoadError):
             raise _failure(self.config, exc, self.redact) from None
+
+    def _contract(self) -> ContractBatch:
+        """Every record mapped (the worker drained), then the batch."""
+        if self._worker is None:
+            return self.collector.finish()
+        return self._worker.finish()
 
     def result(self) -> OmsLoadResult:
         trace = self.pipeline.last_trace if self.pipeline is not None else None
@@ -372,7 +437,7 @@ class OmsRun:
             records_loaded=_rows_loaded(self.pipeline, ORDERS) if self.pipeline is not None else 0,
             deletions_extracted=self.counts.get(DELETIONS, 0),
             lines_extracted=self.counts.get(ORDER_LINES, 0),
-            contract=self.collector.finish(),
+            contract=self._contract(),
             load_ids=tuple(load_info.loads_ids) if load_info is not None else (),
             started_at=self._started_at,
             seconds=time.monotonic() - self._started,

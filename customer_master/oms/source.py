@@ -15,8 +15,11 @@ module only translates `OmsSource` into dlt's `RESTAPIConfig`:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from dlt.sources.helpers.requests import Client
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth, AuthConfigBase, BearerTokenAuth, HttpBasicAuth
@@ -28,7 +31,7 @@ from dlt.sources.helpers.rest_client.paginators import (
     OffsetPaginator,
     PageNumberPaginator,
 )
-from requests import Response, Session
+from requests import PreparedRequest, Response, Session
 
 from customer_master.oms.config import (
     ApiKeyHeaderAuth,
@@ -109,8 +112,49 @@ def build_auth(source: OmsSource, connection: OmsConnection) -> AuthConfigBase:
     return auth.resolve()
 
 
+class LinkPrefetch:
+    """Fetches the page a response's `Link: <...>; rel="next"` names while dlt processes this one.
+
+    dlt's REST client reads a paged endpoint one request after the other: page N+1 is asked for only
+    after page N went through dlt's pipe, so every page costs the API's latency plus the client's
+    time. Link-header paging (Shopify, GitHub) names the next request in the answer itself, so it
+    can be on the wire at once; dlt then gets it from here when it asks for exactly that URL. One
+    page ahead per paged resource, never more. A prefetch that failed is simply not used: dlt's own
+    request (with dlt's retries, and its error if it fails) is made as if there had been no
+    prefetch. Wraps the session's (retrying) `send`, so a prefetch is retried like any request.
+    """
+
+    def __init__(self, send: Callable[..., Response]) -> None:
+        self._send = send
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oms-prefetch")
+        # URL -> the prefetch of it: one per paged resource (dlt takes turns between resources).
+        self._ahead: dict[str, Future[Response]] = {}
+
+    def __call__(self, request: PreparedRequest, **kwargs: Any) -> Response:
+        response = self._prefetched(request)
+        if response is None:
+            response = self._send(request, **kwargs)
+        next_url = response.links.get("next", {}).get("url") if response.ok else None
+        if next_url and request.method == "GET":
+            ahead = request.copy()
+            ahead.prepare_url(urljoin(str(request.url), next_url), None)
+            self._ahead[str(ahead.url)] = self._pool.submit(self._send, ahead, **kwargs)
+        return response
+
+    def _prefetched(self, request: PreparedRequest) -> Response | None:
+        future = self._ahead.pop(str(request.url), None) if request.method == "GET" else None
+        if future is None:
+            return None
+        try:
+            response = future.result()
+        except Exception:  # dlt's own request below gets (and reports) what is wrong
+            return None
+        return response if response.ok else None
+
+
 def build_session(http: Http) -> Session:
-    """A requests session with dlt's retrying transport, bounded by the YAML's `http` settings.
+    """A requests session with dlt's retrying transport, bounded by the YAML's `http` settings, that
+    fetches the next page of Link-header paging ahead (`LinkPrefetch`).
     `raise_for_status=False`: dlt's REST client raises itself (with the URL sanitized)."""
     client = Client(
         request_timeout=http.timeout_seconds,
@@ -119,7 +163,9 @@ def build_session(http: Http) -> Session:
         request_max_retry_delay=http.max_retry_delay_seconds,
         raise_for_status=False,
     )
-    return client.session
+    session = client.session
+    session.send = LinkPrefetch(session.send)  # type: ignore[method-assign]
+    return session
 
 
 class HeaderTotalPagesPaginator(PageNumberPaginator):

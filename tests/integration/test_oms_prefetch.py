@@ -1,0 +1,96 @@
+"""`LinkPrefetch`: the next page of Link-header paging is fetched while dlt processes this one, with
+no request more than without it, and a failing prefetch changes nothing. dlt's REST client over real
+HTTP to the OMS emulator (Shopify shape)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
+
+from customer_master.oms.config import SHOPIFY_YML, load_oms_source
+from customer_master.oms.source import LinkPrefetch, build_session
+from customer_master.sandbox.oms import OmsServer, OmsSpec
+
+SOURCE = load_oms_source(SHOPIFY_YML)
+PARAMS = {"status": "any", "order": "updated_at asc", "limit": 50}
+
+
+@pytest.fixture(scope="module")
+def _server():
+    with OmsServer(OmsSpec(orders=260), shape="shopify") as server:
+        yield server
+
+
+@pytest.fixture()
+def oms(_server):
+    _server.control.reset()
+    yield _server
+
+
+def _pages(oms: OmsServer, *, work_seconds: float = 0.0) -> list[list[int]]:
+    session = build_session(SOURCE.http)
+    client = RESTClient(base_url=oms.url, headers=oms.auth_headers, session=session)
+    pages = []
+    for page in client.paginate(
+        "/orders.json", params=PARAMS, paginator=HeaderLinkPaginator(), data_selector="orders"
+    ):
+        pages.append([o["id"] for o in page])
+        time.sleep(work_seconds)  # what dlt does with a page before it asks for the next
+    return pages
+
+
+def test_pages_come_ahead_with_no_extra_request(oms):
+    oms.control.set_faults(latency_ms=100)
+    started = time.perf_counter()
+    pages = _pages(oms, work_seconds=0.1)
+    elapsed = time.perf_counter() - started
+    visible = oms.control.facts()["visible"]
+    assert sum(len(p) for p in pages) == visible and len({i for p in pages for i in p}) == visible
+    assert oms.control.stats()["pages"] == len(pages) == 6  # every page requested exactly once
+    # Sequential, each page would cost its latency plus the work: 6 x 0.2 s. Ahead, the latency of
+    # the next page overlaps the work on this one (generous bound: this is not a speed test).
+    assert elapsed < 6 * 0.2 - 0.2
+
+
+class _Answer:
+    def __init__(self, url: str, next_url: str | None) -> None:
+        self.url, self.ok = url, True
+        self.links = {"next": {"url": next_url}} if next_url else {}
+
+
+def _request(url: str, method: str = "GET"):
+    import requests
+
+    return requests.Request(method, url).prepare()
+
+
+def test_a_prefetch_that_failed_is_not_used_and_the_page_is_asked_for_again():
+    calls: list[str] = []
+    failed_once: set[str] = set()
+
+    def send(request, **kwargs):
+        calls.append(request.url)
+        if request.url.endswith("page=2") and request.url not in failed_once:
+            failed_once.add(request.url)  # the prefetch of page 2 fails
+            raise ConnectionError("reset by peer")
+        return _Answer(request.url, "http://oms/orders?page=2" if request.url.endswith("page=1") else None)
+
+    prefetch = LinkPrefetch(send)
+    first = prefetch(_request("http://oms/orders?page=1"))
+    second = prefetch(_request("http://oms/orders?page=2"))
+    assert (first.url, second.url) == ("http://oms/orders?page=1", "http://oms/orders?page=2")
+    assert calls == ["http://oms/orders?page=1", "http://oms/orders?page=2", "http://oms/orders?page=2"]
+
+
+def test_only_get_requests_with_a_next_link_are_prefetched():
+    calls: list[str] = []
+
+    def send(request, **kwargs):
+        calls.append(f"{request.method} {request.url}")
+        return _Answer(request.url, "http://oms/orders?page=2")
+
+    LinkPrefetch(send)(_request("http://oms/orders?page=1", method="POST"))
+    assert calls == ["POST http://oms/orders?page=1"]  # a POST names no page to fetch ahead
