@@ -444,6 +444,7 @@ def _generate(store: OmsStore) -> None:
     s_quantity = _slot(orders_board, "quantity")
     s_requested = _slot(orders_board, "requested_date")
     s_product = _slot(orders_board, "product")
+    s_delivered = _slot(orders_board, "delivered_date")
     number_count: dict[str, int] = {}
     for item in orders_board.items:
         number = item.cells[s_number]
@@ -511,6 +512,7 @@ def _generate(store: OmsStore) -> None:
         o = OmsOrder()
         k = kind[i]
         monday = next(both_iter) if k == 1 else None
+        monday_delivered = monday.cells[s_delivered] if monday is not None else None
         if monday is not None:
             c = monday.cells
             quantity = int(c[s_quantity])
@@ -572,6 +574,10 @@ def _generate(store: OmsStore) -> None:
             o.paid = created + randint(0, 3600)
         if status in ("completed", "refunded"):  # completed (Shopify: closed) on the requested day
             done = min(max(created, as_of + req * DAY + randint(8 * 3600, 16 * 3600)), updated)
+            if isinstance(monday_delivered, str):  # both systems record the one delivery
+                delivered = dt.date.fromisoformat(monday_delivered).toordinal() - as_of_ord
+                done = max(created, as_of + delivered * DAY + 12 * 3600)
+                updated = max(updated, done)
             o.completed = done
         o.partial = status == "processing" and n_lines > 1 and rnd() < 0.3
         if k == 3:
