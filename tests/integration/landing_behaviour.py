@@ -153,6 +153,8 @@ class LandingBehaviour:
             # Nor the applied board mapping (written before each dbt build).
             "ops_board_mapping": 0,
             "ops_board_mapping_values": 0,
+            # Nor the OMS orders (written by the OMS sync).
+            "raw_oms_orders": 0,
         }
         (board_row,) = wh.table_rows("raw_monday_boards")
         assert board_row[:3] == (BOARD, "Orders", "active")
