@@ -48,6 +48,34 @@ class RunInfo:
     partition_key: str | None
     started_at: dt.datetime
 
+    def log_entry(
+        self,
+        status: str,
+        *,
+        ended_at: dt.datetime,
+        records: int = 0,
+        errors: int = 0,
+        api_calls: int = 0,
+        complexity_used: int = 0,
+        message: str | None = None,
+        board_id: str | None = None,
+    ) -> RunLogEntry:
+        """This run's ops_run_log row, ended at `ended_at`."""
+        return RunLogEntry(
+            run_id=self.run_id,
+            asset=self.asset,
+            partition_key=self.partition_key,
+            started_at=self.started_at,
+            ended_at=ended_at,
+            status=status,
+            records=records,
+            errors=errors,
+            api_calls=api_calls,
+            complexity_used=complexity_used,
+            message=message,
+            board_id=board_id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SyncState:

@@ -197,13 +197,9 @@ def _run_entry(
     message: str | None = None,
     board_id: str | None = None,
 ) -> RunLogEntry:
-    return RunLogEntry(
-        run_id=run.run_id,
-        asset=run.asset,
-        partition_key=run.partition_key,
-        started_at=run.started_at,
+    return run.log_entry(
+        status,
         ended_at=utcnow(),
-        status=status,
         records=records,
         errors=errors,
         api_calls=spent["api_calls"],

@@ -374,13 +374,18 @@ def contract_load_id(warehouse: Warehouse, oms: str) -> str | None:
     return dict(zip(OPS_SYNC_STATE.column_names, rows[0], strict=True)).get("last_load_id")
 
 
-def latest_dlt_load_id(warehouse: Warehouse, dataset: str, schema_name: str) -> str | None:
-    """dlt's last completed load of this source in the warehouse (None: none, or no dataset yet)."""
+def latest_dlt_load_sql(dataset: str) -> str:
+    """dlt's newest completed load (status 0) of one source schema. params: schema_name."""
     if not _IDENT.fullmatch(dataset):
         raise ValueError(f"the dlt dataset must be a plain identifier, got {dataset!r}")
-    sql = f'SELECT MAX("load_id") FROM {quote(dataset)}."_dlt_loads" WHERE "status" = 0 AND "schema_name" = ?'
+    loads = f'{quote(dataset)}."_dlt_loads"'
+    return f'SELECT MAX("load_id") FROM {loads} WHERE "status" = 0 AND "schema_name" = ?'
+
+
+def latest_dlt_load_id(warehouse: Warehouse, dataset: str, schema_name: str) -> str | None:
+    """dlt's last completed load of this source in the warehouse (None: none, or no dataset yet)."""
     try:
-        rows = warehouse.query(sql, [schema_name])
+        rows = warehouse.query(latest_dlt_load_sql(dataset), [schema_name])
     except Exception:  # no dataset or no _dlt_loads table yet: dlt never loaded here
         return None
     return str(rows[0][0]) if rows and rows[0][0] is not None else None
@@ -476,17 +481,11 @@ def sync_oms(
 def _run_entry(
     run: RunInfo, source: OmsSource, status: str, load: OmsLoadResult | None, message: str | None
 ) -> RunLogEntry:
-    return RunLogEntry(
-        run_id=run.run_id,
-        asset=run.asset,
-        partition_key=run.partition_key,
-        started_at=run.started_at,
+    return run.log_entry(
+        status,
         ended_at=utcnow(),
-        status=status,
         records=load.records_extracted if load is not None else 0,
         errors=load.quarantined if load is not None else 0,
-        api_calls=0,
-        complexity_used=0,
         message=message,
         board_id=source.name,
     )

@@ -24,6 +24,7 @@ from customer_master.warehouse.marts import (
     customer_quality_sql,
     mapped_customer_fields_sql,
 )
+from customer_master.warehouse.oms_landing import OmsStatements, latest_dlt_load_sql
 from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.run_reports import RunReportStatements
 from customer_master.warehouse.sql import Statements
@@ -62,6 +63,14 @@ TSQL = (
         pytest.param(sql, id=f"{set_name}:plan:{name}")
         for set_name, st in STATEMENT_SETS.items()
         for name, sql in PlanStatements(st).catalog().items()
+    ]
+    + [
+        pytest.param(sql, id=f"{set_name}:oms:{name}")
+        for set_name, st in STATEMENT_SETS.items()
+        for name, sql in {
+            **OmsStatements(st, "shopify").catalog(),
+            "latest_dlt_load": latest_dlt_load_sql("oms_raw"),
+        }.items()
     ]
     + [
         pytest.param(sql, id=f"{set_name}:run_reports:{name}")
