@@ -85,9 +85,11 @@ lock: | $(UV)
 demo: setup
 	$(BIN)/python -m customer_master.demo
 
-# Lint (ruff, mypy) first: CI runs exactly this target.
+# Lint (ruff, mypy) first: CI runs exactly this target. Two workers (pytest-xdist), one test file
+# per worker at a time (a file's module fixtures, e.g. a nightly story, are built once): the suite
+# is dbt, Dagster and HTTP waits, and one process kept only one of the 2 cores busy.
 test: setup system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 # Everything not marked slow (no Dagster run, no dbt; tests/unit/test_suite_markers.py keeps it so).
 test-fast: setup

@@ -1,5 +1,5 @@
 """The nightly job with the OMS beside Monday, two nights in a row (issue 12), shared by the e2e tests
-that look at it (test_oms_pipeline.py, and test_dbt_assets.py for what the UI shows of a run): one
+that look at it (test_nightly_pipeline.py): one
 story per test session, since each night is a full nightly run (boards, OMS, dbt, plan).
 
 Real parts only: the Monday sandbox and the OMS emulator (Shopify shape, the shipped shopify.yml)

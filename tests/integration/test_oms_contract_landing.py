@@ -2,7 +2,7 @@
 order contract swapped into `raw_oms_orders` of a real DuckDB file, with its quarantine, run log and
 the guards. What dbt reads (`raw_oms_orders`, `ops_quarantine`) is compared before and after every
 failure. The dlt-level behaviour (paging, retries, timeouts, the token) is tests/integration/
-test_oms_dlt_load.py; the Dagster wiring and dbt are tests/e2e/test_oms_pipeline.py.
+test_oms_dlt_load.py; the Dagster wiring and dbt are tests/e2e/test_nightly_pipeline.py.
 """
 
 from __future__ import annotations
