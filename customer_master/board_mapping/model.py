@@ -20,7 +20,7 @@ empty), refused for a required one. Every error names the key's path and, where 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import (
@@ -43,6 +43,7 @@ from customer_master.board_mapping.catalog import (
     is_entity,
     required_fields,
 )
+from customer_master.yaml_keys import DuplicateKeyError, load_unique_keys
 
 Kind = Literal["string", "number", "date", "date_to", "bool", "ids", "label", "time"]
 CHECK_COMMAND = "python -m customer_master.board_mapping check"
@@ -228,28 +229,6 @@ def value_labels(entity: str, field_name: str, f: FieldMapping) -> dict[str, tup
 # --- parsing ------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (plain YAML keeps the last one silently)."""
-
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise BoardMappingError(
-                f"{key!r} is defined twice (lines {seen[key]} and {key_node.start_mark.line + 1}); "
-                "each field may be mapped only once"
-            )
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 _BOARD_ID = ""  # the line key of an entity's board_id (no field has an empty name)
 
 
@@ -293,9 +272,11 @@ def _format_errors(path: Path, exc: ValidationError) -> str:
 def parse_board_mapping(text: str, path: Path | str = "<string>") -> BoardMapping:
     path = Path(path)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except BoardMappingError as exc:
-        raise BoardMappingError(f"invalid board mapping {path}: {exc}") from None
+        data = load_unique_keys(text)
+    except DuplicateKeyError as exc:
+        raise BoardMappingError(
+            f"invalid board mapping {path}: {exc}; each field may be mapped only once"
+        ) from None
     except yaml.YAMLError as exc:
         raise BoardMappingError(f"invalid board mapping {path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -50,6 +50,7 @@ from pydantic import (
 )
 
 from customer_master.oms.paths import FieldPath, PathSyntaxError
+from customer_master.yaml_keys import DuplicateKeyError, load_unique_keys
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 SHOPIFY_YML = SHIPPED_DIR / "shopify.yml"
@@ -376,26 +377,6 @@ class OmsSource(_Model):
 # --- parsing ----------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (plain YAML keeps the last one silently)."""
-
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        line = key_node.start_mark.line + 1
-        if key in seen:
-            raise OmsConfigError(f"line {line}: {key!r} is defined twice (lines {seen[key]} and {line})")
-        seen[key] = line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _locate(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[list[str], int | None]:
     """The key path to show and the 1-based line for a pydantic error location. Pydantic puts the
     tag of a discriminated union into the location (orders.paginator.page_number.page_param):
@@ -460,11 +441,9 @@ def parse_oms_source(text: str, path: Path | str = "oms_source.yml") -> OmsSourc
     """Validate the YAML `text`; OmsConfigError names the file, line and key of every problem."""
     path = Path(path)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except OmsConfigError as exc:
-        raise OmsConfigError(
-            f"invalid OMS source {path}: {path.name}:{str(exc).removeprefix('line ')}"
-        ) from None
+        data = load_unique_keys(text)
+    except DuplicateKeyError as exc:
+        raise OmsConfigError(f"invalid OMS source {path}: {path.name}:{exc.line}: {exc}") from None
     except yaml.YAMLError as exc:
         raise OmsConfigError(f"invalid OMS source {path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -79,7 +79,7 @@ from customer_master.warehouse.validation import LoadRules, StagingCounts, error
 COLUMNS_SCHEMA = arrow_schema(RAW_COLUMNS)
 
 
-__all__ = ["Session", "SqlWarehouse", "StagedBoardLoad", "transaction"]
+__all__ = ["Session", "SqlWarehouse", "StagedBoardLoad", "transaction", "write_sync_state"]
 
 
 @contextmanager
@@ -94,6 +94,41 @@ def transaction(s: Session, rollback: str) -> Iterator[Session]:
         with contextlib.suppress(Exception):  # the original error is what matters
             s.execute(rollback)
         raise
+
+
+def write_sync_state(
+    s: Session,
+    st: Statements,
+    source: str,
+    board_id: str,
+    *,
+    now: dt.datetime,
+    full: bool,
+    updated: Iterable[dt.datetime | None],
+    active: int,
+    run_id: str,
+    load_id: str | None = None,
+) -> None:
+    """Replace the (source, board_id) row of ops_sync_state inside the load's transaction: synced
+    now, fully if `full` (else the last full sync is kept), the high watermark the later of the
+    previous one and `updated`. `load_id`: the dlt load an OMS contract is in step with."""
+    prev = s.query(st.select_sync_state(), [source, board_id])
+    prev_row = dict(zip(OPS_SYNC_STATE.column_names, prev[0], strict=True)) if prev else {}
+    marks = [m for m in (prev_row.get("high_watermark"), *updated) if m is not None]
+    s.execute(st.delete_sync_state(), [source, board_id])
+    s.execute(
+        st.insert_sync_state(),
+        [
+            source,
+            board_id,
+            now,
+            now if full else prev_row.get("last_full_sync_at"),
+            max(marks) if marks else None,
+            active,
+            run_id,
+            load_id,
+        ],
+    )
 
 
 def _sort_key(row: Row) -> tuple[tuple[bool, Any], ...]:
@@ -574,24 +609,11 @@ class StagedBoardLoad:
         if counts.quarantined:
             s.execute(st.insert_quarantine(b), [SOURCE_MONDAY, pk, rid, now])
 
-        prev = s.query(st.select_sync_state(), [SOURCE_MONDAY, b])
-        prev_row = dict(zip(OPS_SYNC_STATE.column_names, prev[0], strict=True)) if prev else {}
-        marks = [m for m in (prev_row.get("high_watermark"), to_utc_naive(max_updated)) if m is not None]
         active = int(s.query(st.count_active(), [b, ACTIVE])[0][0] or 0)
-        s.execute(st.delete_sync_state(), [SOURCE_MONDAY, b])
-        s.execute(
-            st.insert_sync_state(),
-            [
-                SOURCE_MONDAY,
-                b,
-                now,
-                now if full else prev_row.get("last_full_sync_at"),
-                max(marks) if marks else None,
-                active,
-                rid,
-                None,  # last_load_id: OMS loads only
-            ],
-        )
+        write_sync_state(
+            s, st, SOURCE_MONDAY, b, now=now, full=full, updated=[to_utc_naive(max_updated)], active=active,
+            run_id=rid,
+        )  # fmt: skip
         return changed
 
     def _snapshot_columns(self) -> tuple[list[Column], list[QuarantineRecord]]:

@@ -40,7 +40,7 @@ from customer_master.oms.pipeline import DEFAULT_DATASET, OmsLoadResult, OmsRun,
 from customer_master.oms.source import OmsConnection
 from customer_master.warehouse.arrow import arrow_schema, to_utc_naive
 from customer_master.warehouse.base import RunInfo, RunLogEntry, Session, Warehouse
-from customer_master.warehouse.loader import transaction
+from customer_master.warehouse.loader import transaction, write_sync_state
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
     OPS_QUARANTINE,
@@ -277,9 +277,10 @@ def land_oms_contract(
                 )
                 s.execute(q.insert_quarantine(), [SOURCE_OMS, partition_key, run_id, now])
                 active = int(s.query(q.count_active(), [oms, False])[0][0] or 0)
-                _write_sync_state(
-                    s, st, oms, batch, full=full, now=now, active=active, run_id=run_id, load_id=dlt_load_id
-                )
+                write_sync_state(
+                    s, st, SOURCE_OMS, oms, now=now, full=full, updated=(r.updated_at for r in batch.rows),
+                    active=active, run_id=run_id, load_id=dlt_load_id,
+                )  # fmt: skip
                 for sql in q.drop_staging():
                     s.execute(sql)
         except BaseException:
@@ -330,39 +331,6 @@ def _measure(s: Session, q: OmsStatements, oms: str, batch: ContractBatch, mode:
         active_after=max(active_after, 0),
         reported_deleted=reported,
         unreported_retired=unseen,
-    )
-
-
-def _write_sync_state(
-    s: Session,
-    st: Statements,
-    oms: str,
-    batch: ContractBatch,
-    *,
-    full: bool,
-    now: dt.datetime,
-    active: int,
-    run_id: str,
-    load_id: str | None,
-) -> None:
-    prev = s.query(st.select_sync_state(), [SOURCE_OMS, oms])
-    prev_row = dict(zip(OPS_SYNC_STATE.column_names, prev[0], strict=True)) if prev else {}
-    marks = [
-        m for m in (prev_row.get("high_watermark"), *(r.updated_at for r in batch.rows)) if m is not None
-    ]
-    s.execute(st.delete_sync_state(), [SOURCE_OMS, oms])
-    s.execute(
-        st.insert_sync_state(),
-        [
-            SOURCE_OMS,
-            oms,
-            now,
-            now if full else prev_row.get("last_full_sync_at"),
-            max(marks) if marks else None,
-            active,
-            run_id,
-            load_id,
-        ],
     )
 
 

@@ -276,3 +276,31 @@ def test_the_second_yaml_loads_a_differently_shaped_api_through_the_same_code(tm
         both = facts["both_systems"][0]
         assert contract[str(both["order_id"])][2] == both["number"]
         assert contract[str(both["order_id"])][3].startswith("CUST-")
+
+
+def test_the_oms_assets_refuse_a_selection_without_the_orders(tmp_path):
+    """oms/deletions alone would let a full pull read every order as gone: the run fails, naming why,
+    before anything is pulled or written."""
+    import dagster as dg
+    from dagster_dlt import DagsterDltResource
+
+    from customer_master.defs.oms.assets import build_oms_assets
+    from customer_master.defs.oms.resources import OmsResource
+    from customer_master.defs.resources import WarehouseResource
+
+    assets = build_oms_assets(SOURCES["shopify"], "duckdb")
+    result = dg.materialize(
+        [assets],
+        selection=[dg.AssetKey(["oms", "deletions"])],
+        partition_key="2026-12-01",
+        resources={
+            "oms": OmsResource(api_url="http://127.0.0.1:9", api_token="unused", pipelines_dir=str(tmp_path)),
+            "dlt": DagsterDltResource(),
+            "warehouse": WarehouseResource(duckdb_path=str(tmp_path / "warehouse.duckdb")),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "oms/orders loads with every other OMS asset" in failure.event_specific_data.error.message
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -144,6 +144,12 @@ def build_oms_assets(source: OmsSource, warehouse_kind: str) -> dg.AssetsDefinit
         oms: OmsResource,
         warehouse: WarehouseResource,
     ):
+        if ORDERS_KEY not in context.selected_asset_keys:
+            # Without the orders the contract swap would read a full pull's missing orders as gone.
+            raise dg.Failure(
+                f"{ORDERS_KEY.to_user_string()} loads with every other OMS asset: select it too "
+                f"(selected: {sorted(k.to_user_string() for k in context.selected_asset_keys)})"
+            )
         wh = warehouse.get_warehouse()
         events: list[object] = []
 
