@@ -16,6 +16,7 @@ from customer_master.sandbox.engine import SANDBOX_TOKEN
 from customer_master.sandbox.generator import WorkspaceSpec
 from customer_master.sandbox.server import SandboxServer
 from customer_master.sandbox.serving import add_host_port, serve_parser, serve_until_signalled
+from customer_master.sandbox.webhooks import RETRY_SECONDS_ENV, SIGNING_SECRET_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +58,17 @@ def _parser() -> argparse.ArgumentParser:
         "--rate-limit-retry-in-seconds", type=float, default=1.0, help="fault: the 429s' retry hint"
     )
     serve.add_argument("--fault-seed", type=int, default=0, help="seed of the probabilistic faults")
+    serve.add_argument(
+        "--webhook-retry-seconds",
+        type=float,
+        default=None,
+        help=f"interval between webhook delivery retries (default ${RETRY_SECONDS_ENV}, else 60)",
+    )
+    serve.add_argument(
+        "--webhook-signing-secret",
+        default=None,
+        help=f"sign webhook deliveries (JWT HS256); prefer ${SIGNING_SECRET_ENV}, a flag shows in ps",
+    )
     return parser
 
 
@@ -80,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         complexity_budget_per_minute=args.complexity_budget,
         cursor_ttl_seconds=args.cursor_ttl_seconds,
+        webhook_retry_seconds=args.webhook_retry_seconds,
+        webhook_signing_secret=args.webhook_signing_secret,
     )
     return serve_until_signalled(server, "sandbox", lambda: _set_faults(server, args))
 

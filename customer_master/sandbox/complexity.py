@@ -20,6 +20,10 @@ Formula, computed from the validated document and the request's variables only (
                                 values, persons_and_teams, versions 3
         any other object field  1 (board workspace, top_group, item creator, ...)
 
+A mutation costs MUTATION_COST (10,000) points per root mutation field, plus its selection as
+above (Monday charges mutations a flat fee too; 10,000 is the sandbox's documented choice, so a
+minute's default budget allows ~1,000 mutations).
+
 So a full orders page — `items_page(limit: 500) { items { id name group { id } column_values {
 id text value column { id title } ... on StatusValue { label label_style { color } } } } }` —
 costs 1 + 500 * (1 + 1 + 10 * (1 + 1)) = 11,001 points: ~900 pages per minute under the default
@@ -37,6 +41,7 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_named_type,
     get_nullable_type,
@@ -47,6 +52,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 
 MAX_QUERY_COMPLEXITY = 5_000_000
+MUTATION_COST = 10_000
 FREE_OBJECT_TYPES = frozenset({"StatusLabelStyle", "DropdownValueOption", "PeopleEntity", "Complexity"})
 
 DEFAULT_LIMIT = 25
@@ -95,7 +101,7 @@ def estimate_complexity(
     fragments: dict[str, FragmentDefinitionNode],
     variables: dict,
 ) -> int:
-    root = schema.query_type
+    root = schema.mutation_type if operation.operation == OperationType.MUTATION else schema.query_type
     assert root is not None
     return max(1, _cost(schema, operation.selection_set, root, fragments, variables, None, frozenset()))
 
@@ -115,8 +121,10 @@ def _cost(schema, selection_set: SelectionSetNode, parent, fragments, variables,
             name = sel.name.value
             if name.startswith("__") or sel.selection_set is None:
                 continue
-            if parent.name == "Query" and name == "complexity":
+            if parent.name in ("Query", "Mutation") and name == "complexity":
                 continue
+            if parent.name == "Mutation":
+                total += MUTATION_COST
             fields = getattr(parent, "fields", None) or {}
             fdef = fields.get(name)
             if fdef is None:

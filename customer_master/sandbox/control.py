@@ -7,6 +7,7 @@ Works the same against an in-process `SandboxServer` and a sandbox started with
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from customer_master.sandbox.serving import ControlClient
@@ -39,7 +40,8 @@ class SandboxControl(ControlClient):
     # workspace ----------------------------------------------------------------------------
     def reset(self, **spec_fields: Any) -> dict:
         """Regenerate the workspace (optionally with changed WorkspaceSpec fields); also clears
-        faults, cursors, the complexity window, the clock and the stats."""
+        faults, cursors, the complexity window, the clock, the stats, the webhooks and their
+        deliveries (the signing secret and retry interval go back to the server's)."""
         if isinstance(spec_fields.get("as_of"), dt.date):
             spec_fields["as_of"] = spec_fields["as_of"].isoformat()
         return self._op("reset", **spec_fields)
@@ -92,6 +94,40 @@ class SandboxControl(ControlClient):
 
     def restore_item(self, board_id: str, item_id: str) -> dict:
         return self._op("restore_item", board_id=board_id, item_id=item_id)
+
+    def move_item(self, board_id: str, item_id: str, group_id: str) -> dict:
+        """Move an item to another group of its board (fires item_moved_to_any_group)."""
+        return self._op("move_item", board_id=board_id, item_id=item_id, group_id=group_id)
+
+    # webhooks (created with the API's create_webhook mutation) -----------------------------
+    def webhooks(self, board_id: str | None = None) -> list[dict]:
+        """Active webhooks (`id board_id event config url`), of one board or all."""
+        return self._op("webhooks", board_id=board_id)
+
+    def webhook_deliveries(self) -> dict:
+        """Per webhook `attempts delivered failed retries pending last_status last_error`, the
+        totals, `idle` (nothing queued or in flight), `signing`, `retry_seconds`, `max_retries`."""
+        return self._op("webhook_deliveries")
+
+    def set_webhook_signing_secret(self, secret: str | None) -> dict:
+        """Sign deliveries with this secret (JWT HS256 in `Authorization`); None = unsigned."""
+        return self._op("set_webhook_signing_secret", secret=secret)
+
+    def set_webhook_retry_seconds(self, seconds: float) -> dict:
+        """Interval between retries of a failed delivery (Monday: 60; 30 retries, then dropped)."""
+        return self._op("set_webhook_retry_seconds", seconds=seconds)
+
+    def wait_webhooks_idle(self, timeout: float = 10.0, *, poll: float = 0.02) -> dict:
+        """Poll until no delivery is queued, in flight or waiting to retry; returns the stats.
+        Raises TimeoutError with the stats when the deliveries are still busy after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = self.webhook_deliveries()
+            if stats["idle"]:
+                return stats
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"webhook deliveries still pending after {timeout} s: {stats}")
+            time.sleep(poll)
 
     # cursors, clock, budget, stats ----------------------------------------------------------
     def expire_cursors(self) -> dict:

@@ -17,6 +17,7 @@ import functools
 import gc
 import logging
 import math
+import os
 import random
 import re
 import threading
@@ -46,9 +47,11 @@ from graphql.utilities import get_operation_ast
 
 from customer_master.sandbox.boards import ACCOUNT_ID
 from customer_master.sandbox.complexity import MAX_QUERY_COMPLEXITY, estimate_complexity
+from customer_master.sandbox.directory import API_USER
 from customer_master.sandbox.fastpath import OpPlan, Unsupported, compile_operation, execute_plan
 from customer_master.sandbox.generator import WorkspaceSpec, generate_workspace
 from customer_master.sandbox.model import STATE_ACTIVE, STATE_ARCHIVED, STATE_DELETED, Board, Column, Item
+from customer_master.sandbox.mutations import install_mutation_getters
 from customer_master.sandbox.resolvers import (
     CURRENT_VERSION,
     VERSIONS,
@@ -62,6 +65,18 @@ from customer_master.sandbox.resolvers import (
 )
 from customer_master.sandbox.serving import Response, parse_clock, run_control_op
 from customer_master.sandbox.values import parse_value
+from customer_master.sandbox.webhooks import (
+    DEFAULT_RETRY_SECONDS,
+    RETRY_SECONDS_ENV,
+    SIGNING_SECRET_ENV,
+    Change,
+    WebhookHub,
+    column_change,
+    item_created,
+    item_moved,
+    item_state_changed,
+    name_change,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +99,7 @@ _VERSION_RE = re.compile(r"^\d{4}-\d{2}$")
 def load_schema() -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text())
     install_column_value_getters(schema)
+    install_mutation_getters()
     return schema
 
 
@@ -205,6 +221,8 @@ class SandboxEngine:
         cursor_ttl_seconds: float = 3600,
         use_fast_path: bool = True,
         freeze_gc: bool = False,
+        webhook_retry_seconds: float | None = None,
+        webhook_signing_secret: str | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.freeze_gc = freeze_gc
@@ -220,6 +238,7 @@ class SandboxEngine:
         self._inflight_lock = threading.Lock()
         self._request_seq = 0
         self._docs: _LRU = _LRU(256)
+        self.webhooks = _webhook_hub(webhook_retry_seconds, webhook_signing_secret)
         self._fresh(generate_workspace(self.spec))
 
     # ----------------------------------------------------------------------- state
@@ -231,6 +250,7 @@ class SandboxEngine:
             # Process-wide, so only the standalone server (the CLI) turns it on.
             gc.freeze()
         self.ws = workspace
+        self.webhooks.reset()
         self.faults = Faults(latency_ms=self.base_latency_ms)
         self.cursors = CursorStore(self.cursor_ttl)
         self.budget = _Window(self.budget_quota)
@@ -273,6 +293,16 @@ class SandboxEngine:
     def _request_id(self) -> str:
         self._request_seq += 1
         return f"sbx-{self._request_seq:012d}"
+
+    @contextlib.contextmanager
+    def unlocked(self):
+        """Let other requests run while this one waits on the network (create_webhook's challenge,
+        whose receiver may call the API meanwhile). Only for a thread holding the lock once."""
+        self.lock.release()
+        try:
+            yield
+        finally:
+            self.lock.acquire()
 
     @contextlib.contextmanager
     def inflight_guard(self):
@@ -687,17 +717,29 @@ class SandboxEngine:
         board.columns_changed()
         return {"column_id": column_id}
 
-    def _set_values(self, board: Board, item: Item, column_values) -> None:
+    def _set_values(self, board: Board, item: Item, column_values) -> list[tuple[Column, Any]]:
+        """Parse every value first (a bad one changes nothing), then set them; returns the changed
+        cells as (column, previous raw value)."""
         if isinstance(column_values, (str, bytes)):
             column_values = orjson.loads(column_values)
+        parsed = []
         for column_id, value in (column_values or {}).items():
             col = board.columns_by_id.get(column_id)
             if col is None or col.type == "name":
                 raise ValueError(f"no column {column_id} on board {board.id}")
-            raw = parse_value(col, value, self.ws)
+            parsed.append((col, parse_value(col, value, self.ws)))
+        changed = []
+        for col, raw in parsed:
             if len(item.cells) <= col.slot:
                 item.cells.extend([None] * (col.slot + 1 - len(item.cells)))
+            old = item.cells[col.slot]
             item.cells[col.slot] = raw
+            if old != raw:
+                changed.append((col, old))
+        return changed
+
+    def _emit(self, *changes: Change) -> None:
+        self.webhooks.emit(list(changes), self.now())
 
     def op_create_item(self, board_id, name: str, column_values=None, group_id=None) -> dict:
         board = self._board(board_id)
@@ -712,6 +754,7 @@ class SandboxEngine:
         self.ws.items_by_id[item.id] = item
         board.updated = now
         self.mutations += 1
+        self._emit(item_created(board, item, self.ws))
         return {"item_id": item.sid}
 
     def _item(self, board_id, item_id) -> tuple[Board, Item]:
@@ -723,34 +766,71 @@ class SandboxEngine:
 
     def op_update_item(self, board_id, item_id, name=None, column_values=None) -> dict:
         board, item = self._item(board_id, item_id)
+        old_name = item.name
+        changed = self._set_values(board, item, column_values)
         if name is not None:
             item.name = name
-        self._set_values(board, item, column_values)
         item.updated = self.now_ts()
         board.updated = item.updated
         self.mutations += 1
+        # Monday sends one event per changed column, and one for the name.
+        changes = [name_change(board, item, old_name)] if item.name != old_name else []
+        at = self.now().timestamp()
+        changes += [column_change(board, item, col, old, self.ws, at) for col, old in changed]
+        self._emit(*changes)
         return {"item_id": item.sid, "updated_at": item.updated}
 
-    def op_archive_item(self, board_id, item_id) -> dict:
+    def _set_state(self, board_id, item_id, state: int, event_type: str) -> Item:
         board, item = self._item(board_id, item_id)
-        item.state = STATE_ARCHIVED
+        was = item.state
+        item.state = state
         item.updated = self.now_ts()
         self.mutations += 1
+        if was != state:
+            self._emit(item_state_changed(board, item, event_type))
+        return item
+
+    def op_archive_item(self, board_id, item_id) -> dict:
+        item = self._set_state(board_id, item_id, STATE_ARCHIVED, "archive_pulse")
         return {"item_id": item.sid, "state": "archived"}
 
     def op_delete_item(self, board_id, item_id) -> dict:
-        board, item = self._item(board_id, item_id)
-        item.state = STATE_DELETED
-        item.updated = self.now_ts()
-        self.mutations += 1
+        item = self._set_state(board_id, item_id, STATE_DELETED, "delete_pulse")
         return {"item_id": item.sid, "state": "deleted"}
 
     def op_restore_item(self, board_id, item_id) -> dict:
-        board, item = self._item(board_id, item_id)
-        item.state = STATE_ACTIVE
-        item.updated = self.now_ts()
-        self.mutations += 1
+        item = self._set_state(board_id, item_id, STATE_ACTIVE, "restore_pulse")
         return {"item_id": item.sid, "state": "active"}
+
+    def op_move_item(self, board_id, item_id, group_id: str) -> dict:
+        board, item = self._item(board_id, item_id)
+        if group_id not in board.groups_by_id:
+            raise ValueError(f"no group {group_id} on board {board.id}")
+        source = item.group_id
+        item.group_id = group_id
+        item.updated = self.now_ts()
+        board.updated = item.updated
+        self.mutations += 1
+        if source != group_id:
+            self._emit(item_moved(board, item, source))
+        return {"item_id": item.sid, "group_id": group_id}
+
+    # webhooks (created through the API's create_webhook; see webhooks.py)
+
+    def op_webhooks(self, board_id=None) -> list[dict]:
+        hooks = self.webhooks.webhooks(None if board_id is None else str(board_id))
+        return [{**h.graphql(), "url": h.url} for h in hooks]
+
+    def op_webhook_deliveries(self) -> dict:
+        return self.webhooks.stats()
+
+    def op_set_webhook_signing_secret(self, secret=None) -> dict:
+        self.webhooks.set_signing_secret(None if secret is None else str(secret))
+        return {"signing": self.webhooks.signing}  # never the secret itself
+
+    def op_set_webhook_retry_seconds(self, seconds) -> dict:
+        self.webhooks.set_retry_seconds(float(seconds))
+        return {"retry_seconds": self.webhooks.retry_seconds}
 
     def op_expire_cursors(self) -> dict:
         self.cursors.expire_all()
@@ -775,7 +855,21 @@ class SandboxEngine:
             "cursors_live": len(self.cursors.entries),
             "faults": asdict(self.faults),
             "workspace": self.ws.stats(),
+            "webhooks": {k: v for k, v in self.webhooks.stats().items() if k != "webhooks"},
         }
+
+
+def _webhook_hub(retry_seconds: float | None, signing_secret: str | None) -> WebhookHub:
+    """Arguments win; else $CM_SANDBOX_WEBHOOK_RETRY_SECONDS / $CM_SANDBOX_WEBHOOK_SIGNING_SECRET."""
+    if retry_seconds is None:
+        retry_seconds = float(os.environ.get(RETRY_SECONDS_ENV) or DEFAULT_RETRY_SECONDS)
+    if signing_secret is None:
+        signing_secret = os.environ.get(SIGNING_SECRET_ENV) or None
+    if retry_seconds <= 0:
+        raise ValueError("the webhook retry interval must be positive")
+    return WebhookHub(
+        account_id=ACCOUNT_ID, user_id=API_USER[0], retry_seconds=retry_seconds, signing_secret=signing_secret
+    )
 
 
 def _resolve_version(header: str | None) -> tuple[str, str | None]:

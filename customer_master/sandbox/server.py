@@ -65,6 +65,8 @@ class SandboxServer(BackgroundServer[SandboxControl]):
         latency_ms: float = 0,
         complexity_budget_per_minute: int = 10_000_000,
         cursor_ttl_seconds: float = 3600,
+        webhook_retry_seconds: float | None = None,
+        webhook_signing_secret: str | None = None,
     ) -> None:
         super().__init__(host, port)
         self.spec = spec or WorkspaceSpec()
@@ -75,7 +77,13 @@ class SandboxServer(BackgroundServer[SandboxControl]):
             latency_ms=latency_ms,
             complexity_budget_per_minute=complexity_budget_per_minute,
             cursor_ttl_seconds=cursor_ttl_seconds,
+            webhook_retry_seconds=webhook_retry_seconds,
+            webhook_signing_secret=webhook_signing_secret,
         )
+
+    def stop(self) -> None:
+        super().stop()
+        self.engine.webhooks.close()  # pending deliveries and retries end with the server
 
     @property
     def board_ids(self) -> dict[str, str]:
