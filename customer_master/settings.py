@@ -47,6 +47,8 @@ from customer_master.thresholds import AlertThresholds
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 SANDBOX_PORT = 8765
+# The receiver's route for Monday's events (customer_master/realtime/receiver.py).
+WEBHOOK_PATH = "/monday/webhook"
 
 
 class SettingsError(ValueError):
@@ -65,6 +67,11 @@ class SecretSettings(BaseModel):
     sqlserver_password: SecretStr | None = Field(None, validation_alias="CM_SQLSERVER_PASSWORD")
     # The OMS API token (bearer / API-key header) or basic-auth password (customer_master/oms).
     oms_api_token: SecretStr | None = Field(None, validation_alias="OMS_API_TOKEN")
+    # Monday signs webhook deliveries (a JWT in Authorization) with the app's signing secret; set, the
+    # receiver rejects every delivery without a valid signature (401).
+    monday_webhook_signing_secret: SecretStr | None = Field(
+        None, validation_alias="MONDAY_WEBHOOK_SIGNING_SECRET"
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -189,6 +196,28 @@ class Settings(BaseSettings):
     oms_api_url: str | None = Field(None, alias="OMS_API_URL")
     oms_api_user: str | None = Field(None, alias="OMS_API_USER")
 
+    # Order changes within 30 s (customer_master/realtime, defs/realtime). `off`: orders move with the
+    # nightly run only. `webhook`: Monday pushes every change to the receiver (`python -m
+    # customer_master.realtime serve`, port CM_WEBHOOK_PORT), which Monday reaches at
+    # CM_WEBHOOK_PUBLIC_URL. `polling`: for teams without a public URL, a sensor asks Monday every
+    # CM_POLL_INTERVAL_SECONDS for the orders updated today. Either way the changes wait in a durable
+    # store (SQLite, CM_CHANGE_STORE) until a small run applies them to order_master.
+    realtime_mode: Literal["off", "webhook", "polling"] = Field("off", alias="CM_REALTIME_MODE")
+    webhook_port: int = Field(8767, alias="CM_WEBHOOK_PORT", ge=1, le=65535)
+    webhook_public_url: str | None = Field(None, alias="CM_WEBHOOK_PUBLIC_URL")
+    webhook_max_body_bytes: int = Field(1_048_576, alias="CM_WEBHOOK_MAX_BODY_BYTES", gt=0)
+    poll_interval_seconds: int = Field(15, alias="CM_POLL_INTERVAL_SECONDS", ge=1)
+    # The polling sensor scans the board's active ids (to notice archived and deleted orders) every
+    # this many polls; the updated-today query cannot see items that left the board.
+    poll_state_check_every: int = Field(4, alias="CM_POLL_STATE_CHECK_EVERY", ge=1)
+    # How often the change sensor looks for pending changes (the daemon ticks at most every 5 s).
+    realtime_sensor_interval_seconds: int = Field(2, alias="CM_REALTIME_SENSOR_INTERVAL_SECONDS", ge=1)
+    # A change whose run failed this many times is parked with its error (and alerts).
+    realtime_max_attempts: int = Field(3, alias="CM_REALTIME_MAX_ATTEMPTS", ge=1)
+    # Changes one run applies at most (Monday's items(ids) reads 100 per call).
+    realtime_batch_limit: int = Field(1000, alias="CM_REALTIME_BATCH_LIMIT", ge=1)
+    change_store_path: Path | None = Field(None, alias="CM_CHANGE_STORE")
+
     # dbt target in dbt_project/profiles.yml (default: duckdb locally, sqlserver in prod)
     dbt_target_override: Literal["duckdb", "sqlserver"] | None = Field(None, alias="DBT_TARGET")
 
@@ -294,12 +323,13 @@ class Settings(BaseSettings):
         "legacy_board_capacity",
         "oms_api_url",
         "oms_api_user",
+        "webhook_public_url",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("data_dir", "duckdb_path", "board_mapping_path", "oms_source_path")
+    @field_validator("data_dir", "duckdb_path", "board_mapping_path", "oms_source_path", "change_store_path")
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         # `.data` means the project's .data whatever the working directory (dbt runs elsewhere).
@@ -318,6 +348,15 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.duckdb_path or self.data_dir / "warehouse.duckdb"
+
+    @property
+    def change_store(self) -> Path:
+        return self.change_store_path or self.data_dir / "realtime" / "changes.sqlite"
+
+    @property
+    def webhook_url(self) -> str:
+        """Where Monday sends the events: the public URL, else the local receiver (the sandbox)."""
+        return self.webhook_public_url or f"http://127.0.0.1:{self.webhook_port}{WEBHOOK_PATH}"
 
     @property
     def monday_url(self) -> str:

@@ -49,6 +49,8 @@ class AlertThresholds(BaseModel):
     # Freshness: customer data stale after 1 hour; live order changes behind by more than 30 s.
     customer_freshness_seconds: float = Field(3600, gt=0)
     order_lag_seconds: float = Field(30, gt=0)
+    # Order updates (webhooks/polling -> order_master) that must succeed, over the last 24 h.
+    order_update_success_min: float = Field(0.99, ge=0, le=1)
     # Data quality: customer name NULLs at or above 50, field coverage below 90 %.
     customer_name_nulls_warn: int = Field(50, ge=1)
     coverage_min: float = Field(0.90, ge=0, le=1)

@@ -505,6 +505,15 @@ class MondayClient:
         expired cursor restarts the scan, at most `max_cursor_restarts` times)."""
         return extract.active_item_ids(self, board_id)
 
+    def updated_item_stamps(self, board_id: str, since: dt.date) -> dict[str, str]:
+        """Id -> updated_at of the active items updated on or after `since` (id pages only)."""
+        return extract.updated_item_stamps(self, board_id, since)
+
+    def fetch_items(self, board_id: str, item_ids: Iterable[str]) -> extract.FetchedItems:
+        """The changed items by id: active ones parsed as a page, the state of the others
+        (archived, deleted, moved away). Batches of 100 ids (`items(ids)`'s limit)."""
+        return extract.fetch_items(self, board_id, item_ids)
+
     def item_states(self, item_ids: Iterable[str], *, board_id: str | None = None) -> dict[str, ItemState]:
         """Monday's current state of each item (batches of 100); items Monday no longer returns
         are `deleted`. With `board_id`, items now on another board count as deleted from this one."""

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -30,6 +31,8 @@ from customer_master.monday.queries import (
     BOARD_QUERY,
     ITEM_IDS_FIRST_PAGE_QUERY,
     ITEM_IDS_NEXT_PAGE_QUERY,
+    ITEM_STAMPS_FIRST_PAGE_QUERY,
+    ITEM_STAMPS_NEXT_PAGE_QUERY,
     ITEM_STATES_QUERY,
     ITEMS_BY_IDS_QUERY,
     ITEMS_FIRST_PAGE_QUERY,
@@ -378,6 +381,51 @@ def _items_by_ids(client: MondayClient, board_id: str, ids: list[str]) -> Iterat
                 pending.cancel()
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedItems:
+    """Items read by id for a change: the active ones on the board, parsed as a page, and the
+    state of every other requested id (archived, deleted, moved to another board, or not returned
+    at all: deleted)."""
+
+    page: ItemPage
+    gone: dict[str, ItemState]
+
+
+def fetch_items(client: MondayClient, board_id: str, item_ids: Iterable[str]) -> FetchedItems:
+    """The current content and state of `item_ids` on `board_id`, 100 ids per request (what a
+    change run needs: one `items(ids)` call answers both "what is it now" and "is it still here").
+    An item now on another board is gone from this one."""
+    board_id = str(board_id)
+    wanted = sorted({str(i) for i in item_ids}, key=_id_order)
+    raw_active: list[dict[str, Any]] = []
+    gone: dict[str, ItemState] = {}
+    for start in range(0, len(wanted), MAX_ITEMS_IDS):
+        batch = wanted[start : start + MAX_ITEMS_IDS]
+        data = client.execute(
+            ITEMS_BY_IDS_QUERY, {"ids": batch, "limit": len(batch)}, board_id=board_id, purpose="items_by_ids"
+        )
+        active = _active_on_board(data, board_id)
+        raw_active.extend(active)
+        states = _reported_states(data)
+        active_ids = {str(raw["id"]) for raw in active}
+        for item_id in batch:
+            if item_id not in active_ids:
+                state = states.get(item_id, ItemState.DELETED)
+                gone[item_id] = ItemState.DELETED if state is ItemState.ACTIVE else state
+    page = parse_items(board_id, _unique(raw_active))
+    return FetchedItems(page=page, gone=gone)
+
+
+def _reported_states(data: Mapping[str, Any]) -> dict[str, ItemState]:
+    """Monday's state per returned item (an active item on another board reads as active here;
+    the caller counts it gone from this board)."""
+    return {
+        str(raw["id"]): state_from_raw(raw.get("state"))
+        for raw in data.get("items") or ()
+        if isinstance(raw, dict) and raw.get("id") is not None
+    }
+
+
 def _active_on_board(data: Mapping[str, Any], board_id: str) -> list[dict[str, Any]]:
     """What items_page would have returned of an `items(ids)` answer: active items still on this
     board (archived, deleted or moved away meanwhile are left out), in id order."""
@@ -454,6 +502,32 @@ def _restart_or_raise(client: MondayClient, exc: CursorExpiredError, restarts: i
         restarts,
         client.max_cursor_restarts,
     )
+
+
+def updated_item_stamps(client: MondayClient, board_id: str, since: dt.date) -> dict[str, str]:
+    """Id -> `updated_at` (as Monday writes it) of the board's active items updated on or after
+    `since`: the polling fallback's cheap question "what moved?" (id pages, largest page size). An
+    expired cursor restarts the scan, like the id scan."""
+    restarts = 0
+    while True:
+        stamps: dict[str, str] = {}
+        try:
+            for raw_items in _raw_pages(
+                client,
+                str(board_id),
+                first_query=ITEM_STAMPS_FIRST_PAGE_QUERY,
+                next_query=ITEM_STAMPS_NEXT_PAGE_QUERY,
+                purposes=("item_stamps_page", "next_item_stamps_page"),
+                query_params=updated_since_params(since),
+                limit=MAX_PAGE_LIMIT,
+            ):
+                for raw in raw_items:
+                    if isinstance(raw, dict) and raw.get("id") is not None:
+                        stamps[str(raw["id"])] = str(raw.get("updated_at") or "")
+            return stamps
+        except CursorExpiredError as exc:
+            restarts += 1
+            _restart_or_raise(client, exc, restarts, str(board_id))
 
 
 def active_item_ids(client: MondayClient, board_id: str) -> set[str]:

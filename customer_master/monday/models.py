@@ -156,4 +156,7 @@ class ExtractStats:
     api_version_served: str | None = None  # the `API-Version` header of the latest response
 
 
-ExtractMode = Literal["full", "incremental"]
+# full: every active item; incremental: items updated since a day; changes: the items named by order
+# changes (webhooks, polling), read by id. A `changes` load lands like an incremental one but leaves
+# the board's sync state, metadata and columns snapshot to the nightly loads.
+ExtractMode = Literal["full", "incremental", "changes"]

@@ -100,6 +100,27 @@ ITEM_IDS_NEXT_PAGE_QUERY = f"""query NextItemIdsPage($cursor: String!, $limit: I
   }}
 }}"""
 
+# Id + updated_at scans: the polling fallback for order changes (which items moved since the last poll).
+ITEM_STAMPS_FIRST_PAGE_QUERY = f"""query ItemStampsPage(
+  $board_ids: [ID!], $limit: Int!, $query_params: ItemsQuery
+) {{
+  {COMPLEXITY_SELECTION}
+  boards(ids: $board_ids, state: all) {{
+    items_page(limit: $limit, query_params: $query_params) {{
+      cursor
+      items {{ id updated_at }}
+    }}
+  }}
+}}"""
+
+ITEM_STAMPS_NEXT_PAGE_QUERY = f"""query NextItemStampsPage($cursor: String!, $limit: Int!) {{
+  {COMPLEXITY_SELECTION}
+  next_items_page(cursor: $cursor, limit: $limit) {{
+    cursor
+    items {{ id updated_at }}
+  }}
+}}"""
+
 # `items` defaults to limit 25 even with ids, so the batch size is passed explicitly.
 ITEM_STATES_QUERY = f"""query ItemStates($ids: [ID!], $limit: Int) {{
   {COMPLEXITY_SELECTION}
@@ -128,6 +149,8 @@ ALL_QUERIES: dict[str, str] = {
     "ItemIdsPage": ITEM_IDS_FIRST_PAGE_QUERY,
     "NextItemIdsPage": ITEM_IDS_NEXT_PAGE_QUERY,
     "ItemStates": ITEM_STATES_QUERY,
+    "ItemStampsPage": ITEM_STAMPS_FIRST_PAGE_QUERY,
+    "NextItemStampsPage": ITEM_STAMPS_NEXT_PAGE_QUERY,
     "ItemsByIds": ITEMS_BY_IDS_QUERY,
 }
 

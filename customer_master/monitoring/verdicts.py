@@ -76,3 +76,42 @@ def field_coverage(ratios: dict[str, float | None], t: AlertThresholds) -> Verdi
         + (f"; below: {', '.join(below)}" if below else ""),
         {k: round(v, 6) for k, v in sorted(measured.items())},
     )
+
+
+def order_update_success(applied: int, parked: int, t: AlertThresholds) -> Verdict:
+    """Share of order changes that reached order_master (applied, or parked after its retries) over
+    the last day: below 99 % fails. No finished change yet passes (nothing to judge)."""
+    finished = applied + parked
+    rate = applied / finished if finished else 1.0
+    return Verdict(
+        rate >= t.order_update_success_min,
+        "error",
+        round(rate, 6),
+        t.order_update_success_min,
+        f"{fmt_pct(rate)} of order updates succeeded in the last 24 h ({applied} applied, {parked} "
+        f"parked after retries); required at least {fmt_pct(t.order_update_success_min)}",
+        {"applied": applied, "parked": parked},
+    )
+
+
+def unprocessed_order_changes(pending: int, t: AlertThresholds) -> Verdict:
+    """Order changes received but not yet in order_master: more than 100 is critical."""
+    return Verdict(
+        pending <= t.order_backlog_critical,
+        "error",
+        pending,
+        t.order_backlog_critical,
+        f"{pending} order updates waiting to be applied (critical above {t.order_backlog_critical})",
+    )
+
+
+def order_change_lag(oldest_pending_age: float | None, t: AlertThresholds) -> Verdict:
+    """Live order changes older than 30 s not yet in order_master: the orders are behind."""
+    age = oldest_pending_age or 0.0
+    return Verdict(
+        age <= t.order_lag_seconds,
+        "warn",
+        round(age, 3),
+        t.order_lag_seconds,
+        f"orders are {age:.0f} s behind (the oldest waiting change; warn above {t.order_lag_seconds:.0f} s)",
+    )

@@ -327,8 +327,8 @@ class StagedBoardLoad:
         run: RunInfo,
         force: bool = False,
     ) -> None:
-        if mode not in ("full", "incremental"):
-            raise ValueError(f"mode must be 'full' or 'incremental', got {mode!r}")
+        if mode not in ("full", "incremental", "changes"):
+            raise ValueError(f"mode must be 'full', 'incremental' or 'changes', got {mode!r}")
         self.warehouse = warehouse
         self.board = board
         self.mode: ExtractMode = mode
@@ -499,6 +499,9 @@ class StagedBoardLoad:
             changes = changes_table(self._changes)
             if changes.num_rows:
                 s.bulk_insert(self._ref(STAGING_CHANGES), STAGING_CHANGES, changes)
+            if self.mode == "changes":
+                for sql in self._st.discard_stale_staged(self.board.id):
+                    s.execute(sql, [self.board.id])
             counts, max_updated = self.measure(s)
             validate_load(counts, self.warehouse.rules, force=self.force)
             with transaction(s, self._st.rollback):
@@ -584,30 +587,36 @@ class StagedBoardLoad:
             retired = s.execute(st.retire_unreported(b), params)
             changed += max(0, retired)
 
-        s.execute(st.delete_board(), [b])
-        s.execute(
-            st.insert_board(),
-            [
-                b,
-                board.name,
-                board.state,
-                board.board_kind,
-                to_utc_naive(board.updated_at),
-                board.items_count,
-                len(board.columns),
-                pk,
-                rid,
-                now,
-            ],
-        )
+        # A changes load (a few items by id) leaves the board row, columns snapshot and sync state
+        # to the nightly loads.
+        if self.mode != "changes":
+            s.execute(st.delete_board(), [b])
+            s.execute(
+                st.insert_board(),
+                [
+                    b,
+                    board.name,
+                    board.state,
+                    board.board_kind,
+                    to_utc_naive(board.updated_at),
+                    board.items_count,
+                    len(board.columns),
+                    pk,
+                    rid,
+                    now,
+                ],
+            )
 
-        s.execute(st.delete_columns_snapshot(pk), [b, *pk_params])
-        if self._snapshot_columns()[0]:
-            s.bulk_insert(st.ref(RAW_COLUMNS), RAW_COLUMNS, self._columns_snapshot(pk, rid, now))
+            s.execute(st.delete_columns_snapshot(pk), [b, *pk_params])
+            if self._snapshot_columns()[0]:
+                s.bulk_insert(st.ref(RAW_COLUMNS), RAW_COLUMNS, self._columns_snapshot(pk, rid, now))
 
         s.execute(st.delete_quarantine(b, pk, full=full), [SOURCE_MONDAY, b, *pk_params])
         if counts.quarantined:
             s.execute(st.insert_quarantine(b), [SOURCE_MONDAY, pk, rid, now])
+
+        if self.mode == "changes":
+            return changed
 
         active = int(s.query(st.count_active(), [b, ACTIVE])[0][0] or 0)
         write_sync_state(

@@ -289,6 +289,19 @@ class Statements:
         source = self.staging_ref(staging, board_id)
         return f"INSERT INTO {self.ref(spec)} ({cols}) SELECT {select} FROM {source}"
 
+    def discard_stale_staged(self, board_id: str) -> list[str]:
+        """CHANGES loads: drop staged items (and their values) that production already holds in a
+        newer version, so a change read before a later one never overwrites it. params: board_id."""
+        items, values = self.staging_ref(STAGING_ITEMS, board_id), self.staging_ref(STAGING_VALUES, board_id)
+        stale = (
+            f'SELECT s."item_id" FROM {items} AS s JOIN {self.ref(RAW_ITEMS)} AS r '
+            'ON r."board_id" = ? AND r."item_id" = s."item_id" WHERE r."updated_at" > s."updated_at"'
+        )
+        return [
+            f'DELETE FROM {values} WHERE "item_id" IN ({stale})',
+            f'DELETE FROM {items} WHERE "item_id" IN ({stale})',
+        ]
+
     def save_prior_states(self, board_id: str) -> str:
         """params: board_id. Production's state and `_state_changed_at` of every staged item, kept in
         staging before `delete_staged` removes those rows (`insert_staged_items` reads them)."""

@@ -1,0 +1,185 @@
+"""Order changes in order_master within 30 s: the order-update asset, its checks and its job.
+
+Webhook events (the receiver) and polled changes (`monday_order_poll_sensor`) wait in the change
+store; `order_changes_sensor` turns them into runs of `realtime_order_updates_job`. Each run
+materializes `realtime/order_updates`: it claims the waiting changes, reads those items from Monday
+by id, lands them in the raw tables in one transaction and runs dbt on `order_master` alone,
+incrementally (only the changed orders are recomputed). Its metadata says how many changes and how
+far behind they were; order_master gets a materialization of its own from the same run. The work
+itself is customer_master/realtime/apply.py; this module only wires it.
+
+The nightly run stays the reconciliation: it pulls the boards and rebuilds order_master in full.
+The plan stays daily; the day's backlog count is order_master's, so it moves with every change.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from customer_master.board_mapping import configured_mapping
+from customer_master.common import utcnow
+from customer_master.defs.dbt.project import dbt_project
+from customer_master.defs.monday.resources import MondayResource
+from customer_master.defs.realtime.resources import ChangeStoreResource
+from customer_master.defs.resources import WarehouseResource
+from customer_master.defs.shared import WAREHOUSE_POOL, verdict_check_result
+from customer_master.monitoring.verdicts import order_update_success, unprocessed_order_changes
+from customer_master.realtime.apply import ApplyReport, apply_pending_changes
+from customer_master.realtime.store import ChangeStore
+from customer_master.settings import dbt_vars, get_settings
+from customer_master.thresholds import get_thresholds
+from customer_master.warehouse.base import RunInfo
+
+REALTIME_GROUP = "realtime"
+ORDER_UPDATES_KEY = dg.AssetKey(["realtime", "order_updates"])
+ORDER_MASTER_KEY = dg.AssetKey("order_master")
+REALTIME_JOB_NAME = "realtime_order_updates_job"
+
+SUCCESS_CHECK = "order_update_success_rate"
+BACKLOG_CHECK = "unprocessed_order_changes"
+
+_T = get_thresholds()
+
+
+def today_partition() -> str:
+    """The sync date the changes land under (raw rows' `_partition_key`): today in CM_TIMEZONE."""
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date().isoformat()
+
+
+def dbt_failure(invocation: Any) -> str:
+    """The last error lines dbt printed (what to fix), for the run's error message."""
+    lines = [
+        str(event.raw_event.get("info", {}).get("msg", ""))
+        for event in invocation.stream_raw_events()
+        if event.raw_event.get("info", {}).get("level") == "error"
+    ]
+    return "; ".join(line for line in lines[-3:] if line) or "see the run's dbt log"
+
+
+def order_master_builder(dbt: DbtCliResource, log: Any):
+    """`dbt run --select order_master` with the changed orders as the `order_changes` var: the model's
+    incremental path recomputes exactly those orders (dbt_project/macros/order_changes.sql)."""
+
+    def build(changes: dict[str, Any]) -> None:
+        args = [
+            "run",
+            "--select",
+            "order_master",
+            "--vars",
+            json.dumps({**dbt_vars(get_settings()), **changes}),
+        ]
+        invocation = dbt.cli(args, manifest=dbt_project.manifest_path, raise_on_error=False)
+        invocation.wait()
+        if not invocation.is_successful():
+            raise RuntimeError(f"dbt run of order_master failed: {dbt_failure(invocation)}")
+        log.info("order_master updated incrementally")
+
+    return build
+
+
+def check_results(store: ChangeStore) -> list[dg.AssetCheckResult]:
+    stats = store.stats()
+    return [
+        verdict_check_result(
+            SUCCESS_CHECK,
+            order_update_success(stats.applied_in_window, stats.parked_in_window, _T),
+            ORDER_UPDATES_KEY,
+            rate=True,
+        ),
+        verdict_check_result(BACKLOG_CHECK, unprocessed_order_changes(stats.pending, _T), ORDER_UPDATES_KEY),
+    ]
+
+
+def report_metadata(report: ApplyReport) -> dict[str, Any]:
+    md: dict[str, Any] = {k: v for k, v in report.as_metadata().items() if v is not None}
+    md["dagster/row_count"] = report.applied
+    if report.by_kind:
+        md["by_kind"] = dg.MetadataValue.json(dict(report.by_kind))
+    return md
+
+
+@dg.asset(
+    key=ORDER_UPDATES_KEY,
+    group_name=REALTIME_GROUP,
+    pool=WAREHOUSE_POOL,
+    kinds={"python", "monday"},
+    description=(
+        "Order changes (Monday webhooks or polling) applied to the raw tables and, incrementally, to "
+        "order_master. One run per batch of waiting changes; metadata: changes, lag from change to "
+        "warehouse, API cost."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            SUCCESS_CHECK,
+            asset=ORDER_UPDATES_KEY,
+            description=(
+                f"Order updates that reached order_master over the last 24 h; fails below "
+                f"{_T.order_update_success_min:.0%} (a change is retried, then parked with its error)."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            BACKLOG_CHECK,
+            asset=ORDER_UPDATES_KEY,
+            description=(
+                f"Order updates received and not yet applied; critical above {_T.order_backlog_critical}."
+            ),
+        ),
+    ],
+)
+def order_updates(
+    context: dg.AssetExecutionContext,
+    monday: MondayResource,
+    warehouse: WarehouseResource,
+    dbt: DbtCliResource,
+    change_store: ChangeStoreResource,
+) -> Iterator[Any]:
+    settings = get_settings()
+    store = change_store.open()
+    run = RunInfo(
+        run_id=context.run.run_id,
+        asset=ORDER_UPDATES_KEY.to_user_string(),
+        partition_key=today_partition(),
+        started_at=utcnow(),
+    )
+    report = apply_pending_changes(
+        store,
+        run_id=context.run.run_id,
+        run=run,
+        warehouse=warehouse.get_warehouse(),
+        monday=monday.get_client,
+        orders_board_id=configured_mapping().board_ids["orders"],
+        build_order_master=order_master_builder(dbt, context.log),
+        limit=settings.realtime_batch_limit,
+        max_attempts=settings.realtime_max_attempts,
+    )
+    metadata = report_metadata(report)
+    context.log.info(f"order changes: {json.dumps(report.as_metadata())}")
+    if report.claimed:
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=ORDER_MASTER_KEY,
+                description=f"{report.applied} order change(s) applied incrementally",
+                metadata={
+                    "order_changes": report.applied,
+                    **{k: metadata[k] for k in ("lag_max_s",) if k in metadata},
+                },
+            )
+        )
+    yield dg.MaterializeResult(metadata=metadata)
+    yield from check_results(store)
+
+
+realtime_order_updates_job = dg.define_asset_job(
+    REALTIME_JOB_NAME,
+    selection=dg.AssetSelection.assets(ORDER_UPDATES_KEY),
+    description=(
+        "Applies the waiting order changes to the raw tables and order_master (launched by "
+        "order_changes_sensor)."
+    ),
+    tags={"customer_master/realtime": "true"},
+)

@@ -1,0 +1,214 @@
+"""Sensors of the real-time path: launch order-update runs, poll Monday when it cannot push, alert.
+
+- `order_changes_sensor` (every CM_REALTIME_SENSOR_INTERVAL_SECONDS; the daemon ticks at most every
+  5 s): settles the changes of runs that died (back to waiting, parked after the last attempt),
+  launches one `realtime_order_updates_job` run when changes wait and none is in flight (a run
+  drains up to CM_REALTIME_BATCH_LIMIT changes; more wait for the next), and alerts on transitions:
+  changes parked (critical), more than 100 unprocessed (critical), orders more than 30 s behind
+  (the live freshness alert, warn) and their recoveries.
+- `monday_order_poll_sensor` (every CM_POLL_INTERVAL_SECONDS, on by default in polling mode): asks
+  Monday for the Orders board's items updated since yesterday (ids and updated_at only), stores
+  those whose updated_at moved, and every few polls scans the active ids for items that left; it
+  launches the run itself, saving a tick. The tick's log says the complexity points it cost.
+
+Neither touches the warehouse: a nightly run holding DuckDB's write lock never stalls them (the
+order-update run waits for the `warehouse` pool instead, then applies everything that waited).
+"""
+
+import datetime as dt
+import json
+import logging
+import time
+from typing import Any, Literal
+
+import dagster as dg
+
+from customer_master.alerts.messages import check_failure_alert, freshness_alert
+from customer_master.alerts.models import Alert
+from customer_master.board_mapping import configured_mapping
+from customer_master.common import utcnow
+from customer_master.defs.monday.resources import MondayResource
+
+# The module, not its job: a defs module holding a job by name would define it twice.
+from customer_master.defs.realtime import assets as realtime_assets
+from customer_master.defs.realtime.assets import (
+    BACKLOG_CHECK,
+    ORDER_UPDATES_KEY,
+    REALTIME_JOB_NAME,
+    today_partition,
+)
+from customer_master.defs.realtime.resources import ChangeStoreResource
+from customer_master.defs.resources import SlackResource
+from customer_master.monitoring.verdicts import order_change_lag, unprocessed_order_changes
+from customer_master.realtime.polling import poll_board
+from customer_master.realtime.store import ChangeStore
+from customer_master.settings import get_settings
+from customer_master.thresholds import get_thresholds
+
+log = logging.getLogger(__name__)
+
+_S = get_settings()
+_T = get_thresholds()
+_LIVE = dg.DefaultSensorStatus.RUNNING if _S.realtime_mode != "off" else dg.DefaultSensorStatus.STOPPED
+_POLLING = dg.DefaultSensorStatus.RUNNING if _S.realtime_mode == "polling" else dg.DefaultSensorStatus.STOPPED
+
+LAG_LIMIT = f"{_T.order_lag_seconds:.0f} s behind the order changes"
+_FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+_IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def settle_dead_runs(instance: dg.DagsterInstance, store: ChangeStore, max_attempts: int) -> list[str]:
+    """Changes claimed by a run that finished without settling them (its process died, or it failed
+    before it could) go back to waiting, or are parked after `max_attempts`."""
+    notes = []
+    for run_id in store.running_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status not in _FINISHED:
+            continue
+        status = "is gone" if run is None else f"ended {run.status.value}"
+        result = store.fail(
+            run_id, f"run {run_id} {status} before applying its changes", max_attempts=max_attempts
+        )
+        notes.append(
+            f"run {run_id} {status}: {result.requeued} change(s) back to waiting, {len(result.parked)} parked"
+        )
+    return notes
+
+
+def run_in_flight(instance: dg.DagsterInstance) -> bool:
+    runs = instance.get_run_records(dg.RunsFilter(job_name=REALTIME_JOB_NAME, statuses=_IN_FLIGHT), limit=1)
+    return bool(runs)
+
+
+def launch_if_waiting(instance: dg.DagsterInstance, store: ChangeStore) -> dg.RunRequest | None:
+    """One run for everything waiting, unless one is already queued or running (it, or the run after
+    it, takes the rest: changes that arrive meanwhile wait in the store, never in a second run)."""
+    if store.pending_count() == 0 or run_in_flight(instance):
+        return None
+    return dg.RunRequest(tags={"customer_master/trigger": "order_changes"})
+
+
+def live_alerts(
+    store: ChangeStore, remembered: dict[str, Any], now: float
+) -> tuple[list[Alert], dict[str, Any]]:
+    """Alerts for what changed since the previous tick: parked changes, the backlog above its limit,
+    orders behind by more than 30 s; and the recoveries. Returns them with the state to remember."""
+    stats = store.stats()
+    alerts: list[Alert] = []
+    asset = ORDER_UPDATES_KEY.to_user_string()
+
+    parked_before = int(remembered.get("parked_total", stats.parked_total))
+    newly = stats.parked_total - parked_before
+    if newly > 0:
+        newest = store.parked(limit=newly)
+        details = [f"{p.key.board_id}/{p.key.item_id}: {p.last_error}" for p in newest]
+        alerts.append(
+            Alert(
+                kind="check_failure",
+                severity="critical",
+                title=f"Order updates parked: {newly} change(s) failed every attempt",
+                what=(
+                    "These order changes did not reach order_master after all their attempts. Fix the cause, "
+                    "then `python -m customer_master.realtime retry-parked` (the nightly run also "
+                    "catches them)."
+                ),
+                where={"asset": asset},
+                value=str(newly),
+                details=details[:10],
+                dedupe_key=f"order_updates_parked:{stats.parked_total}",
+            )
+        )
+
+    backlog = unprocessed_order_changes(stats.pending, _T)
+    state = "pass" if backlog.passed else "fail"
+    if state != remembered.get("backlog", "pass"):
+        alerts.append(
+            check_failure_alert(asset, BACKLOG_CHECK, None, "critical", str(stats.pending),
+                                f"> {_T.order_backlog_critical}", backlog.description, None)
+            if state == "fail"
+            else Alert(kind="recovery", severity="info", title=f"Recovered: {BACKLOG_CHECK} on {asset}",
+                       what=backlog.description, where={"asset": asset, "check": BACKLOG_CHECK})
+        )  # fmt: skip
+
+    age = None if stats.oldest_pending_at is None else max(0.0, now - stats.oldest_pending_at)
+    lag = order_change_lag(age, _T)
+    lag_state: Literal["pass", "warn"] = "pass" if lag.passed else "warn"
+    previous_lag = remembered.get("lag", "pass")
+    if lag_state != previous_lag:
+        oldest = (
+            None
+            if stats.oldest_pending_at is None
+            else dt.datetime.fromtimestamp(stats.oldest_pending_at, dt.UTC)
+        )
+        alerts.append(
+            freshness_alert("order_master", lag_state, previous_lag, oldest, LAG_LIMIT, utcnow())
+        )  # fmt: skip
+    return alerts, {"parked_total": stats.parked_total, "backlog": state, "lag": lag_state}
+
+
+@dg.sensor(
+    name="order_changes_sensor",
+    job=realtime_assets.realtime_order_updates_job,
+    minimum_interval_seconds=_S.realtime_sensor_interval_seconds,
+    default_status=_LIVE,
+    description=(
+        "Launches a run of realtime_order_updates_job when order changes wait (webhooks or polling); "
+        "settles the changes of runs that died; alerts on parked changes, more than "
+        f"{_T.order_backlog_critical} unprocessed, and orders more than {_T.order_lag_seconds:.0f} s behind."
+    ),
+)
+def order_changes_sensor(
+    context: dg.SensorEvaluationContext, change_store: ChangeStoreResource, slack: SlackResource
+):
+    remembered = json.loads(context.cursor) if context.cursor else {}
+    with change_store.open() as store:
+        for note in settle_dead_runs(context.instance, store, _S.realtime_max_attempts):
+            context.log.warning(note)
+        alerts, state = live_alerts(store, remembered, time.time())
+        request = launch_if_waiting(context.instance, store)
+    if alerts:
+        notifier = slack.get_notifier(logger=log)
+        for alert in alerts:
+            notifier.send(alert)
+    context.update_cursor(json.dumps(state, sort_keys=True))
+    if request is not None:
+        yield request
+    else:
+        yield dg.SkipReason("no order changes waiting, or a run is already applying them")
+
+
+@dg.sensor(
+    name="monday_order_poll_sensor",
+    job=realtime_assets.realtime_order_updates_job,
+    minimum_interval_seconds=_S.poll_interval_seconds,
+    default_status=_POLLING,
+    description=(
+        f"Polling fallback (CM_REALTIME_MODE=polling): every {_S.poll_interval_seconds} s, the Orders "
+        "board's items updated since yesterday whose updated_at moved become order changes; every "
+        f"{_S.poll_state_check_every} polls an id scan finds archived and deleted items."
+    ),
+)
+def monday_order_poll_sensor(
+    context: dg.SensorEvaluationContext, monday: MondayResource, change_store: ChangeStoreResource
+):
+    board_id = configured_mapping().board_ids["orders"]
+    with change_store.open() as store, monday.get_client() as client:
+        report = poll_board(
+            client,
+            store,
+            change_store.poll_state(),
+            board_id,
+            today=dt.date.fromisoformat(today_partition()),
+            state_check_every=_S.poll_state_check_every,
+        )
+        context.log.info(report.summary())
+        request = launch_if_waiting(context.instance, store)
+    if request is not None:
+        yield request
+    else:
+        yield dg.SkipReason(report.summary())

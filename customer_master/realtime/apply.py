@@ -1,0 +1,218 @@
+"""Apply waiting order changes: read the changed items by id, land them, bring order_master up to date.
+
+Orchestrator-free (the Dagster asset in defs/realtime only supplies the clients, the warehouse, the
+dbt runner and the run id), so the whole path runs and is tested on its own:
+
+    claim  the waiting changes of this run in the change store (one run at a time drains them)
+    read   the changed Monday items with `items(ids)`, 100 per call: content and state in one answer,
+           so an event's own payload is never trusted (an older event arriving after a newer one, or
+           an update after a delete, reads what Monday holds *now*)
+    land   them in the raw tables in one transaction (a `changes` board load: archived, deleted and
+           moved-away items are marked, a version older than the warehouse's is dropped)
+    build  order_master incrementally: dbt recomputes only the orders of the changed items
+    settle the changes applied (their lag recorded), or on failure back to waiting, parked after the
+           last attempt with the error
+
+Changes are keyed (source, board, item); a change of a board other than the Orders board never gets
+here (the receiver and the poller store those as ignored), and one that does is refused by name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from customer_master.common import truncate
+from customer_master.monday import MondayClient
+from customer_master.monday.models import ItemStateChange
+from customer_master.realtime.store import Change, ChangeStore, percentile
+from customer_master.warehouse.base import RunInfo, Warehouse
+
+log = logging.getLogger(__name__)
+
+MONDAY = "monday"
+
+# dbt var the incremental order_master reads (dbt_project/macros/order_changes.sql).
+ORDER_CHANGES_VAR = "order_changes"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardChanges:
+    """What one board's changes did to the raw tables."""
+
+    board_id: str
+    requested: int
+    upserted: int
+    archived: int
+    deleted: int
+    quarantined: int
+    api_calls: int
+    complexity_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """One run's work: what it claimed, landed and built, and how far behind the changes were."""
+
+    claimed: int
+    applied: int = 0
+    requeued: int = 0  # changed again while this run read them: the next run applies them
+    boards: tuple[BoardChanges, ...] = ()
+    lags: tuple[float, ...] = ()  # seconds from arrival to order_master, per applied change
+    seconds_landing: float = 0.0
+    seconds_dbt: float = 0.0
+    by_kind: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def lag_max(self) -> float | None:
+        return max(self.lags) if self.lags else None
+
+    @property
+    def lag_p50(self) -> float | None:
+        return percentile(self.lags, 0.5)
+
+    def as_metadata(self) -> dict[str, Any]:
+        upserted = sum(b.upserted for b in self.boards)
+        return {
+            "changes": self.claimed,
+            "applied": self.applied,
+            "requeued": self.requeued,
+            "items_upserted": upserted,
+            "items_archived": sum(b.archived for b in self.boards),
+            "items_deleted": sum(b.deleted for b in self.boards),
+            "quarantined": sum(b.quarantined for b in self.boards),
+            "api_calls": sum(b.api_calls for b in self.boards),
+            "complexity_used": sum(b.complexity_used for b in self.boards),
+            "lag_p50_s": _rounded(self.lag_p50),
+            "lag_max_s": _rounded(self.lag_max),
+            "seconds_landing": round(self.seconds_landing, 3),
+            "seconds_dbt": round(self.seconds_dbt, 3),
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def order_changes_vars(changes: Sequence[Change]) -> dict[str, dict[str, list[str]]]:
+    """The dbt var naming the changed orders per source: Monday item ids (order_master's
+    `monday_source_id`); OMS ids as order_master's `oms_source_id` ('<oms>:<id>')."""
+    by_source: dict[str, set[str]] = {}
+    for change in changes:
+        key = change.key
+        source_id = key.item_id if key.source == MONDAY else f"{key.board_id}:{key.item_id}"
+        by_source.setdefault(key.source, set()).add(source_id)
+    return {ORDER_CHANGES_VAR: {source: sorted(ids) for source, ids in sorted(by_source.items())}}
+
+
+def land_board_changes(
+    client: MondayClient, warehouse: Warehouse, board_id: str, item_ids: Sequence[str], *, run: RunInfo
+) -> BoardChanges:
+    """Read `item_ids` from Monday now and land them on `board_id` in one transaction."""
+    calls, points = client.stats.api_calls, client.stats.complexity_used
+    board = client.get_board(board_id)
+    fetched = client.fetch_items(board_id, item_ids)
+    gone = [ItemStateChange(item_id=i, state=s) for i, s in sorted(fetched.gone.items())]
+    with warehouse.begin_board_load(board, mode="changes", since=None, run=run) as load:
+        if fetched.page.item_count or fetched.page.quarantine:
+            load.add_page(fetched.page)
+        load.set_state_changes(gone)
+        result = load.commit(client.stats)
+    return BoardChanges(
+        board_id=str(board_id),
+        requested=len(item_ids),
+        upserted=result.items_loaded,
+        archived=sum(c.state.value == "archived" for c in gone),
+        deleted=sum(c.state.value == "deleted" for c in gone),
+        quarantined=result.quarantined,
+        api_calls=client.stats.api_calls - calls,
+        complexity_used=client.stats.complexity_used - points,
+    )
+
+
+def items_by_board(changes: Sequence[Change], source: str) -> dict[str, list[str]]:
+    """Changed item ids of one source, per board, in a stable order."""
+    boards: dict[str, set[str]] = {}
+    for change in changes:
+        if change.key.source == source:
+            boards.setdefault(change.key.board_id, set()).add(change.key.item_id)
+    return {board: sorted(ids, key=lambda i: (len(i), i)) for board, ids in sorted(boards.items())}
+
+
+def apply_pending_changes(
+    store: ChangeStore,
+    *,
+    run_id: str,
+    run: RunInfo,
+    warehouse: Warehouse,
+    monday: Callable[[], AbstractContextManager[MondayClient]] | None,
+    orders_board_id: str,
+    build_order_master: Callable[[dict[str, Any]], None],
+    limit: int = 1000,
+    max_attempts: int = 3,
+    sources: Sequence[str] = (MONDAY,),
+) -> ApplyReport:
+    """Claim this run's changes and apply them; on any error they go back to waiting (parked after
+    `max_attempts`) and the error is raised, so the run fails and says why."""
+    changes = store.claim(run_id, limit=limit, sources=list(sources))
+    if not changes:
+        return ApplyReport(claimed=0)
+    try:
+        started = time.perf_counter()
+        boards = _land_monday(
+            changes, run=run, warehouse=warehouse, monday=monday, orders_board_id=orders_board_id
+        )
+        landed = time.perf_counter()
+        build_order_master(order_changes_vars(changes))
+        built = time.perf_counter()
+    except BaseException as exc:
+        failed = store.fail(run_id, truncate(f"{type(exc).__name__}: {exc}", 500), max_attempts=max_attempts)
+        log.error(
+            "applying %d order change(s) failed: %d back to waiting, %d parked after %d attempts",
+            len(changes),
+            failed.requeued,
+            len(failed.parked),
+            max_attempts,
+        )
+        raise
+    done = store.complete(run_id)
+    kinds: dict[str, int] = {}
+    for change in changes:
+        kinds[change.kind or "unknown"] = kinds.get(change.kind or "unknown", 0) + 1
+    return ApplyReport(
+        claimed=len(changes),
+        applied=done.applied,
+        requeued=done.requeued,
+        boards=tuple(boards),
+        lags=tuple(done.lags),
+        seconds_landing=landed - started,
+        seconds_dbt=built - landed,
+        by_kind=kinds,
+    )
+
+
+def _land_monday(
+    changes: Sequence[Change],
+    *,
+    run: RunInfo,
+    warehouse: Warehouse,
+    monday: Callable[[], AbstractContextManager[MondayClient]] | None,
+    orders_board_id: str,
+) -> list[BoardChanges]:
+    boards = items_by_board(changes, MONDAY)
+    if not boards:
+        return []
+    foreign = sorted(set(boards) - {str(orders_board_id)})
+    if foreign:
+        raise ValueError(
+            f"changes of board(s) {', '.join(foreign)} reached the order run; only the Orders board "
+            f"({orders_board_id}, the board mapping's `orders`) is applied in real time"
+        )
+    if monday is None:
+        raise ValueError("Monday changes are waiting but no Monday client was given")
+    with monday() as client:
+        return [land_board_changes(client, warehouse, board, ids, run=run) for board, ids in boards.items()]
