@@ -16,13 +16,16 @@ SANDBOX_PORT ?= $(or $(CM_SANDBOX_PORT),8765)
 # The OMS emulator's port (CM_OMS_PORT, or OMS_PORT=); `make ui` runs the OMS assets against it.
 OMS_PORT ?= $(or $(CM_OMS_PORT),8766)
 UI_PORT ?= $(or $(CM_UI_PORT),3000)
+# The Monday webhook receiver's port (CM_WEBHOOK_PORT, or WEBHOOK_PORT=); `make ui` runs order changes
+# live against the sandbox: the receiver, the webhooks registered on the sandbox's Orders board.
+WEBHOOK_PORT ?= $(or $(CM_WEBHOOK_PORT),8767)
 
 .PHONY: help setup manifest demo test test-fast ui sandbox bench lock lint format system-deps clean
 
 help:
 	@echo "make demo    set up, start the sandbox, run the nightly pipeline for today (ingest, dbt, plan), print a summary"
 	@echo "make test    set up and run the whole test suite"
-	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:\$$UI_PORT (3000) with both sandboxes running"
+	@echo "make ui      Dagster UI + daemon on http://127.0.0.1:\$$UI_PORT (3000) with both sandboxes and the webhook receiver running"
 	@echo "make bench   run the benchmarks (JSON in benchmarks/results/, table in benchmarks/README.md)"
 	@echo "make lock    re-resolve requirements.lock from pyproject.toml"
 
@@ -104,17 +107,20 @@ sandbox: setup
 # dagster dev maps SIGTERM to its SIGINT handler, so it ignored both); Ctrl-C or a SIGTERM to make
 # reaches this shell's trap, which stops both; either one exiting stops the other.
 ui: setup
-	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2, OMS sandbox: http://127.0.0.1:$(OMS_PORT); Ctrl-C stops all)"
+	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2, OMS sandbox: http://127.0.0.1:$(OMS_PORT), webhook receiver: http://127.0.0.1:$(WEBHOOK_PORT); Ctrl-C stops all)"
 	@set -m; \
+	export CM_SANDBOX_PORT=$(SANDBOX_PORT) CM_WEBHOOK_PORT=$(WEBHOOK_PORT) CM_REALTIME_MODE=$${CM_REALTIME_MODE:-webhook}; \
 	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
 	$(BIN)/python -m customer_master.sandbox.oms serve --port $(OMS_PORT) & oms=$$!; \
-	CM_SANDBOX_PORT=$(SANDBOX_PORT) CM_DAGSTER_UI_URL=$${CM_DAGSTER_UI_URL:-http://127.0.0.1:$(UI_PORT)} \
+	$(BIN)/python -m customer_master.realtime serve --port $(WEBHOOK_PORT) & receiver=$$!; \
+	$(BIN)/python -m customer_master.realtime register --wait 60 || echo "warning: webhooks not registered; order changes wait for the nightly run"; \
+	CM_DAGSTER_UI_URL=$${CM_DAGSTER_UI_URL:-http://127.0.0.1:$(UI_PORT)} \
 	  CM_OMS_ENABLED=$${CM_OMS_ENABLED:-true} OMS_API_URL=$${OMS_API_URL:-http://127.0.0.1:$(OMS_PORT)} \
 	  OMS_API_TOKEN=$${OMS_API_TOKEN:-shpat_sandbox} \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) & dev=$$!; \
-	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox $$oms 2>/dev/null; }; \
+	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox $$oms $$receiver 2>/dev/null; }; \
 	trap stop INT TERM; \
-	wait -n $$dev $$sandbox $$oms; status=$$?; stop; wait; exit $$status
+	wait -n $$dev $$sandbox $$oms $$receiver; status=$$?; stop; wait; exit $$status
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all

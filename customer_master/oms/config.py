@@ -18,6 +18,7 @@ files are `shopify.yml` (the default, `OMS_SOURCE`) and `woocommerce.yml`, next 
       paginator: {type: header_link}
       page_size: {param: limit, size: 250}
       incremental: {cursor_field: updated_at, param: updated_at_min}
+    realtime: {ids_param: ids, ids_per_request: 100, fields_param: fields}   # optional: oms/changes.py
     mapping:
       order_number: name
       quantity: {sum: "line_items[*].quantity"}
@@ -241,6 +242,26 @@ class OrderLinesEndpoint(Endpoint):
         return value
 
 
+class Realtime(_Model):
+    """How the realtime path (`oms/changes.py`) reads the orders endpoint besides the nightly pull:
+
+    - `ids_param`: the query parameter that selects orders by id, comma-separated (Shopify `ids`,
+      WooCommerce `include`), at most `ids_per_request` ids per request (the API's maximum);
+    - `fields_param`: optional; when set, a poll for changed orders asks only for the primary key
+      and the incremental cursor field (Shopify `fields=id,updated_at`);
+    - `since_format`: how the poll's start time (UTC) is written into the incremental parameter:
+      a strftime format (WooCommerce with dates_are_gmt=true: `%Y-%m-%dT%H:%M:%S`), by default
+      ISO 8601 with its offset (`2026-12-02T09:00:00+00:00`).
+
+    Polling reads `orders.incremental` (its `param` and `cursor_field`) and, when configured, the
+    `deletions` feed the same way (its own incremental cursor)."""
+
+    ids_param: Name
+    ids_per_request: int = Field(100, ge=1, le=250)
+    fields_param: Name | None = None
+    since_format: Name | None = None
+
+
 class Http(_Model):
     """Bounded timeouts and retries, handed to dlt's HTTP client (429 honours Retry-After; 5xx and
     connection errors back off exponentially; 401/403 are never retried)."""
@@ -353,7 +374,22 @@ class OmsSource(_Model):
     orders: Endpoint
     deletions: DeletionsEndpoint | None = None
     order_lines: OrderLinesEndpoint | None = None
+    realtime: Realtime | None = None
     mapping: ContractMapping
+
+    @model_validator(mode="after")
+    def _realtime_reads_orders_by_id_and_change(self) -> OmsSource:
+        rt = self.realtime
+        if rt is None:
+            return self
+        if self.orders.incremental is None:
+            raise ValueError(
+                "realtime: polling for changes needs orders.incremental (cursor_field and param)"
+            )
+        for name in (rt.ids_param, rt.fields_param):
+            if name is not None and name in self.orders.params:
+                raise ValueError(f"orders.params.{name} is also set by realtime: keep one")
+        return self
 
     @model_validator(mode="after")
     def _lines_feed_the_quantity(self) -> OmsSource:

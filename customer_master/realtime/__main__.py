@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     register = commands.add_parser("register", help="create/refresh the Orders board's webhooks on Monday")
     register.add_argument("--url", help="where Monday sends events (default CM_WEBHOOK_PUBLIC_URL)")
     register.add_argument("--dry-run", action="store_true", help="list what would change; change nothing")
+    register.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to this long for the local receiver to answer (`make ui` starts both at once)",
+    )
     commands.add_parser("webhooks", help="list the Orders board's webhooks on Monday")
     commands.add_parser("unregister", help="remove every webhook `register` created")
 
@@ -144,6 +151,24 @@ def _monday_client() -> MondayClient:
     )
 
 
+def _wait_for_receiver(port: int, seconds: float) -> None:
+    """Until the local receiver answers /health: Monday's challenge on create must reach it."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the receiver on port {port} did not answer within {seconds:g} s")
+        time.sleep(0.2)
+
+
 def _webhook_command(args: argparse.Namespace) -> int:
     from customer_master.realtime.registration import (
         Registrations,
@@ -156,6 +181,8 @@ def _webhook_command(args: argparse.Namespace) -> int:
     with _monday_client() as client:
         if args.command == "register":
             url = args.url or _settings().webhook_url
+            if args.wait:
+                _wait_for_receiver(_settings().webhook_port, args.wait)
             result = register_webhooks(
                 client, registrations, boards=[_orders_board()], url=url, dry_run=args.dry_run
             )

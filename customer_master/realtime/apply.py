@@ -29,12 +29,15 @@ from typing import Any
 from customer_master.common import truncate
 from customer_master.monday import MondayClient
 from customer_master.monday.models import ItemStateChange
+from customer_master.oms.changes import OmsChangeReader
 from customer_master.realtime.store import Change, ChangeStore, percentile
 from customer_master.warehouse.base import RunInfo, Warehouse
+from customer_master.warehouse.oms_landing import OmsChangeReport, upsert_oms_orders
 
 log = logging.getLogger(__name__)
 
 MONDAY = "monday"
+OMS = "oms"  # ChangeKey("oms", <oms name, the YAML's `name`>, <order id>)
 
 # dbt var the incremental order_master reads (dbt_project/macros/order_changes.sql).
 ORDER_CHANGES_VAR = "order_changes"
@@ -62,6 +65,7 @@ class ApplyReport:
     applied: int = 0
     requeued: int = 0  # changed again while this run read them: the next run applies them
     boards: tuple[BoardChanges, ...] = ()
+    oms: tuple[OmsChangeReport, ...] = ()
     lags: tuple[float, ...] = ()  # seconds from arrival to order_master, per applied change
     seconds_landing: float = 0.0
     seconds_dbt: float = 0.0
@@ -87,6 +91,10 @@ class ApplyReport:
             "quarantined": sum(b.quarantined for b in self.boards),
             "api_calls": sum(b.api_calls for b in self.boards),
             "complexity_used": sum(b.complexity_used for b in self.boards),
+            "oms_orders_upserted": sum(o.upserted for o in self.oms),
+            "oms_orders_deleted": sum(o.deleted for o in self.oms),
+            "oms_stale_dropped": sum(o.stale for o in self.oms),
+            "oms_quarantined": sum(o.quarantined for o in self.oms),
             "lag_p50_s": _rounded(self.lag_p50),
             "lag_max_s": _rounded(self.lag_max),
             "seconds_landing": round(self.seconds_landing, 3),
@@ -154,10 +162,16 @@ def apply_pending_changes(
     build_order_master: Callable[[dict[str, Any]], None],
     limit: int = 1000,
     max_attempts: int = 3,
-    sources: Sequence[str] = (MONDAY,),
+    sources: Sequence[str] | None = None,
+    oms: Callable[[], AbstractContextManager[OmsChangeReader]] | None = None,
 ) -> ApplyReport:
     """Claim this run's changes and apply them; on any error they go back to waiting (parked after
-    `max_attempts`) and the error is raised, so the run fails and says why."""
+    `max_attempts`) and the error is raised, so the run fails and says why.
+
+    `oms` opens the OMS reader (`OmsChangeReader.from_settings`) when an OMS is configured;
+    `sources` (which changes to claim) defaults to Monday's, and the OMS's when `oms` is given."""
+    if sources is None:
+        sources = (MONDAY, OMS) if oms is not None else (MONDAY,)
     changes = store.claim(run_id, limit=limit, sources=list(sources))
     if not changes:
         return ApplyReport(claimed=0)
@@ -166,6 +180,7 @@ def apply_pending_changes(
         boards = _land_monday(
             changes, run=run, warehouse=warehouse, monday=monday, orders_board_id=orders_board_id
         )
+        oms_reports = _land_oms(changes, run=run, warehouse=warehouse, oms=oms)
         landed = time.perf_counter()
         build_order_master(order_changes_vars(changes))
         built = time.perf_counter()
@@ -188,6 +203,7 @@ def apply_pending_changes(
         applied=done.applied,
         requeued=done.requeued,
         boards=tuple(boards),
+        oms=tuple(oms_reports),
         lags=tuple(done.lags),
         seconds_landing=landed - started,
         seconds_dbt=built - landed,
@@ -216,3 +232,44 @@ def _land_monday(
         raise ValueError("Monday changes are waiting but no Monday client was given")
     with monday() as client:
         return [land_board_changes(client, warehouse, board, ids, run=run) for board, ids in boards.items()]
+
+
+def _land_oms(
+    changes: Sequence[Change],
+    *,
+    run: RunInfo,
+    warehouse: Warehouse,
+    oms: Callable[[], AbstractContextManager[OmsChangeReader]] | None,
+) -> list[OmsChangeReport]:
+    """Read the changed OMS orders by id now and upsert them (`upsert_oms_orders`), per OMS."""
+    by_oms = items_by_board(changes, OMS)
+    if not by_oms:
+        return []
+    if oms is None:
+        raise ValueError(
+            f"OMS order changes are waiting ({', '.join(sorted(by_oms))}) but no OMS is configured for "
+            "this run: set CM_OMS_ENABLED=true (with OMS_SOURCE, OMS_API_URL and OMS_API_TOKEN)"
+        )
+    reports: list[OmsChangeReport] = []
+    with oms() as reader:
+        foreign = sorted(set(by_oms) - {reader.name})
+        if foreign:
+            raise ValueError(
+                f"changes of OMS {', '.join(foreign)} reached the order run; the configured OMS is "
+                f"{reader.name!r} (OMS_SOURCE's `name`)"
+            )
+        for name, ids in by_oms.items():
+            calls = reader.api_calls
+            records = reader.fetch_orders(ids)
+            report = upsert_oms_orders(warehouse, records, source=reader.source, run=run, requested_ids=ids)
+            log.info(
+                "OMS %s: %d order(s) read by id in %d call(s): %d upserted, %d deleted, %d stale dropped",
+                name,
+                len(ids),
+                reader.api_calls - calls,
+                report.upserted,
+                report.deleted,
+                report.stale,
+            )
+            reports.append(report)
+    return reports

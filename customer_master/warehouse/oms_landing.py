@@ -27,7 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,11 +35,17 @@ import pyarrow as pa
 
 from customer_master.common import truncate, utcnow
 from customer_master.oms.config import OmsSource
-from customer_master.oms.contract import CONTRACT_COLUMNS, ContractBatch, OrderRow, QuarantineEntry
+from customer_master.oms.contract import (
+    CONTRACT_COLUMNS,
+    ContractBatch,
+    ContractCollector,
+    OrderRow,
+    QuarantineEntry,
+)
 from customer_master.oms.pipeline import DEFAULT_DATASET, OmsLoadResult, OmsRun, pipeline_name
 from customer_master.oms.source import OmsConnection
 from customer_master.warehouse.arrow import arrow_schema, to_utc_naive
-from customer_master.warehouse.base import RunInfo, RunLogEntry, Session, Warehouse
+from customer_master.warehouse.base import LoadValidationError, RunInfo, RunLogEntry, Session, Warehouse
 from customer_master.warehouse.loader import transaction, write_sync_state
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import (
@@ -48,11 +54,18 @@ from customer_master.warehouse.tables import (
     QUARANTINE_FIELDS,
     RAW_OMS_ORDERS,
     STAGING_QUARANTINE,
+    STATE_CHANGED_AT,
     Col,
     TableSpec,
     quote,
 )
-from customer_master.warehouse.validation import StagingCounts, error_rate, validate_load
+from customer_master.warehouse.validation import (
+    RULE_ERROR_RATE,
+    StagingCounts,
+    error_rate,
+    validate_load,
+    validation_failures,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,19 +112,21 @@ def staging_key(oms: str) -> str:
 class OmsStatements:
     """The contract swap's statements, rendered with one engine's `Statements`."""
 
-    def __init__(self, st: Statements, oms: str) -> None:
+    staging_tables: tuple[TableSpec, ...] = OMS_STAGING_TABLES
+
+    def __init__(self, st: Statements, oms: str, *, key: str | None = None) -> None:
         self.st = st
-        self.key = staging_key(oms)
+        self.key = key or staging_key(oms)
         self.target = st.ref(RAW_OMS_ORDERS)
         self.staged = st.staging_ref(STAGING_OMS_ORDERS, self.key)
         self.deleted = st.staging_ref(STAGING_OMS_DELETED, self.key)
         self.quarantine = st.staging_ref(STAGING_QUARANTINE, self.key)
 
     def begin(self) -> list[str]:
-        return self.drop_staging() + [self.st.create_staging(s, self.key) for s in OMS_STAGING_TABLES]
+        return self.drop_staging() + [self.st.create_staging(s, self.key) for s in self.staging_tables]
 
     def drop_staging(self) -> list[str]:
-        return [self.st.drop_table(self.st.staging_ref(s, self.key)) for s in OMS_STAGING_TABLES]
+        return [self.st.drop_table(self.st.staging_ref(s, self.key)) for s in self.staging_tables]
 
     def count_staged(self) -> str:
         """-> rows, duplicate source ids, rows of another OMS."""
@@ -456,4 +471,210 @@ def _run_entry(
         errors=load.quarantined if load is not None else 0,
         message=message,
         board_id=source.name,
+    )
+
+
+# --- realtime: a few orders by id ---------------------------------------------------------------------
+
+# Production's state of each re-read order, kept before its row is replaced: the insert carries
+# `_state_changed_at` over, or sets it when the order's cancelled/deleted state changed.
+STAGING_OMS_PRIOR = TableSpec(
+    "oms_prior",
+    "staging",
+    (Col("source_id", "id"), Col("is_cancelled", "bool"), Col("is_deleted", "bool"), STATE_CHANGED_AT),
+)
+OMS_CHANGE_STAGING_TABLES: tuple[TableSpec, ...] = (*OMS_STAGING_TABLES, STAGING_OMS_PRIOR)
+
+
+def change_staging_key(oms: str) -> str:
+    """The realtime upsert's staging suffix: never the nightly's, so the two never share staging
+    (on SQL Server staging tables are real tables in the staging schema)."""
+    return f"oms_{oms}_rt"
+
+
+class OmsChangeStatements(OmsStatements):
+    """The realtime upsert's statements (`upsert_oms_orders`): the nightly's, over staging of its own,
+    plus dropping stale versions and carrying `_state_changed_at` over."""
+
+    staging_tables = OMS_CHANGE_STAGING_TABLES
+
+    def __init__(self, st: Statements, oms: str) -> None:
+        super().__init__(st, oms, key=change_staging_key(oms))
+        self.prior = st.staging_ref(STAGING_OMS_PRIOR, self.key)
+
+    def stale_ids(self) -> str:
+        """Staged orders production holds in a newer version (never overwritten). params: oms."""
+        return (
+            f'SELECT s."source_id" FROM {self.staged} AS s JOIN {self.target} AS r '
+            'ON r."oms" = ? AND r."source_id" = s."source_id" WHERE r."updated_at" > s."updated_at"'
+        )
+
+    def discard_stale(self) -> list[str]:
+        """Drop the stale orders' staged quarantine rows, then their staged rows. params: oms (each)."""
+        return [
+            f'DELETE FROM {self.quarantine} WHERE "item_id" IN ({self.stale_ids()})',
+            f'DELETE FROM {self.staged} WHERE "source_id" IN ({self.stale_ids()})',
+        ]
+
+    def save_prior(self) -> str:
+        """params: oms."""
+        cols = ", ".join(quote(c) for c in STAGING_OMS_PRIOR.column_names)
+        return (
+            f"INSERT INTO {self.prior} ({cols}) SELECT {cols} FROM {self.target} "
+            f'WHERE "oms" = ? AND "source_id" IN (SELECT "source_id" FROM {self.staged})'
+        )
+
+    def insert_staged_with_state(self) -> str:
+        """The staged orders with lineage; `_state_changed_at` is the load time when production had
+        the order cancelled/deleted differently, else production's (NULL for a new order).
+        params: _partition_key, _run_id, _loaded_at, _dlt_load_id, the load time."""
+        lineage_cols = ("_partition_key", "_run_id", "_loaded_at", "_dlt_load_id")
+        cols = ", ".join(quote(c) for c in (*_ORDER_FIELDS, *lineage_cols, STATE_CHANGED_AT.name))
+        select = ", ".join(
+            [
+                *(f"s.{quote(c)}" for c in _ORDER_FIELDS),
+                *(self.st.cast_param(RAW_OMS_ORDERS.col(c)) for c in lineage_cols),
+                'CASE WHEN p."source_id" IS NOT NULL AND (p."is_deleted" <> s."is_deleted" OR '
+                f'p."is_cancelled" <> s."is_cancelled") THEN {self.st.cast_param(STATE_CHANGED_AT)} '
+                f"ELSE p.{quote(STATE_CHANGED_AT.name)} END",
+            ]
+        )
+        return (
+            f"INSERT INTO {self.target} ({cols}) SELECT {select} FROM {self.staged} AS s "
+            f'LEFT JOIN {self.prior} AS p ON p."source_id" = s."source_id"'
+        )
+
+    def delete_quarantine_changed(self) -> str:
+        """The quarantine rows of the orders this upsert re-read (landed, or gone from the API).
+        params: 'oms', oms."""
+        return (
+            f'DELETE FROM {self.st.ref(OPS_QUARANTINE)} WHERE "source" = ? AND "board_id" = ? AND '
+            f'("item_id" IN (SELECT "source_id" FROM {self.staged}) OR '
+            f'"item_id" IN (SELECT "item_id" FROM {self.quarantine} WHERE "item_id" IS NOT NULL) OR '
+            f'"item_id" IN (SELECT "source_id" FROM {self.deleted}))'
+        )
+
+    def catalog(self) -> dict[str, str]:
+        out = {f"rt_begin_{i}": sql for i, sql in enumerate(self.begin())}
+        out |= {
+            "rt_count_staged": self.count_staged(),
+            "rt_count_active": self.count_active(),
+            "rt_count_newly_deleted": self.count_newly_deleted(),
+            "rt_stale_ids": self.stale_ids(),
+            **{f"rt_discard_stale_{i}": sql for i, sql in enumerate(self.discard_stale())},
+            "rt_save_prior": self.save_prior(),
+            "rt_delete_staged": self.delete_staged(),
+            "rt_insert_staged_with_state": self.insert_staged_with_state(),
+            "rt_mark_deleted": self.mark_deleted(unseen=False),
+            "rt_delete_quarantine_changed": self.delete_quarantine_changed(),
+            "rt_insert_quarantine": self.insert_quarantine(),
+        }
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class OmsChangeReport:
+    """What one realtime upsert did to `raw_oms_orders`."""
+
+    oms: str
+    requested: int  # order ids asked for
+    returned: int  # records the API returned for them
+    upserted: int  # rows written (returned, mapped, not stale)
+    deleted: int  # active orders marked deleted (gone from the API, or deleted in it)
+    stale: int  # returned versions older than the warehouse's: dropped
+    quarantined: int
+    seconds: float
+
+
+def upsert_oms_orders(
+    warehouse: Warehouse,
+    records: Iterable[Any],
+    *,
+    source: OmsSource,
+    run: RunInfo,
+    requested_ids: Iterable[str],
+) -> OmsChangeReport:
+    """Land the current records of a few orders read by id (`oms.changes.fetch_orders`) in
+    `raw_oms_orders`, in ONE transaction:
+
+    - each record is mapped to the contract (`ContractCollector`); bad values become NULL and
+      `ops_quarantine` rows (source 'oms', board_id = the OMS, item_id = the order id), which
+      replace the re-read orders' quarantine rows;
+    - a record older than the warehouse's row (`updated_at`) is dropped: newer data is never
+      overwritten (neither its row nor its quarantine);
+    - a requested id the API no longer returns is marked deleted (`is_deleted`, status 'deleted',
+      `_state_changed_at` = now), as the nightly marks reported deletions; a later event for it reads
+      the API again and finds it gone again, so it is never resurrected;
+    - `_state_changed_at` is carried over, or set to now when the order's cancelled/deleted state
+      changed; the sync state (the nightly's dlt bookkeeping) is left alone.
+
+    The batch is checked with the nightly's rules (duplicate ids, foreign rows, mass deletion; not
+    the error rate, which over a handful of orders says nothing: a bad value is quarantined and
+    the order still lands). Raises what failed; `raw_oms_orders` and `ops_quarantine` are then as
+    they were."""
+    started = time.perf_counter()
+    oms = source.name
+    requested = sorted({str(i) for i in requested_ids})
+    collector = ContractCollector(source)
+    returned_ids: set[str] = set()
+    key = source.orders.primary_key
+    for record in records:
+        order_id = record.get(key) if isinstance(record, dict) else None
+        if order_id is None or str(order_id) not in requested:
+            continue  # only what was asked for: an id-less or foreign record changes nothing
+        returned_ids.add(str(order_id))
+        collector.add_order(record)
+    batch = collector.finish()
+    batch.quarantine = [q for q in batch.quarantine if q.source_id is not None]
+    batch.deleted_elsewhere = frozenset(set(requested) - returned_ids)
+
+    st = warehouse.statements
+    q = OmsChangeStatements(st, oms)
+    now = to_utc_naive(warehouse.clock())
+    lineage = [run.partition_key, run.run_id, now]
+    with warehouse.session() as s:
+        try:
+            for sql in q.begin():
+                s.execute(sql)
+            _stage(s, q, oms, batch)
+            stale = {str(r[0]) for r in s.query(q.stale_ids(), [oms])}
+            for sql in q.discard_stale():
+                s.execute(sql, [oms])
+            counts = _measure(s, q, oms, batch, "incremental")
+            failures = [
+                f
+                for f in validation_failures(replace(counts, mode="changes"), warehouse.rules)
+                if not f.startswith(RULE_ERROR_RATE)
+            ]
+            if failures:
+                raise LoadValidationError(
+                    f"board {counts.board_id} (changes load) failed validation; production unchanged: "
+                    + "; ".join(failures)
+                )
+            with transaction(s, st.rollback):
+                s.execute(q.save_prior(), [oms])
+                s.execute(q.delete_staged(), [oms])
+                s.execute(q.insert_staged_with_state(), [*lineage, None, now])
+                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
+                s.execute(q.delete_quarantine_changed(), [SOURCE_OMS, oms])
+                s.execute(q.insert_quarantine(), [SOURCE_OMS, run.partition_key, run.run_id, now])
+                for sql in q.drop_staging():
+                    s.execute(sql)
+        except BaseException:
+            for sql in q.drop_staging():
+                try:
+                    s.execute(sql)
+                except Exception:  # the original error is what matters
+                    break
+            raise
+    landed = [r for r in batch.rows if r.source_id not in stale]
+    return OmsChangeReport(
+        oms=oms,
+        requested=len(requested),
+        returned=len(returned_ids),
+        upserted=len(landed),
+        deleted=counts.deletions,
+        stale=len(stale),
+        quarantined=sum(1 for e in batch.quarantine if e.source_id not in stale),
+        seconds=time.perf_counter() - started,
     )

@@ -8,6 +8,7 @@ periodic id scan; each poll reports the complexity points it cost, far inside Mo
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_a_poll_finds_exactly_the_orders_that_changed(poller):
 
     assert poll().moved == 0  # nothing changed
     assert control.webhooks(ORDERS) == []  # polling needs no webhooks
-    control.update_item(ORDERS, active[0], column_values={QUANTITY: "77"})
+    control.update_item(ORDERS, active[0], column_values={QUANTITY: json.dumps("77")})
     report = poll()
     assert report.moved == 1 and _waiting(store) == [(active[0], "poll_updated")]
     assert 0 < report.complexity_used * (60 / 15) < BUDGET_PER_MINUTE / 100  # under 1 % of the budget
@@ -80,4 +81,3 @@ def test_archived_and_deleted_orders_are_found_by_the_id_scan(poller):
     scan = poll(every=2)  # poll 2 scans
     assert scan.state_checked and scan.departed == 2
     assert _waiting(store) == sorted([(archived, "poll_departed"), (deleted, "poll_departed")])
-

@@ -20,8 +20,9 @@ from customer_master.settings import SettingsError, dbt_vars, get_settings, load
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT = ROOT / "dbt_project"
-# Vars that are not settings: the run's plan-date range and the offline SQL Server compile switch.
-RUN_VARS = {"min_date", "max_date", "offline_compile", "offline_compile_incremental"}
+# Vars that are not settings: the run's plan-date range, the offline SQL Server compile switch and the
+# source rows a realtime order_master run changed.
+RUN_VARS = {"min_date", "max_date", "offline_compile", "offline_compile_incremental", "order_changes"}
 # The order aggregator's modelling rules (order-number matching, field precedence): configured in
 # dbt_project.yml itself, where analysts read the models, not in the settings tree.
 PROJECT_VARS = {"order_match", "order_precedence"}

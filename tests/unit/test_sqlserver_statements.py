@@ -24,7 +24,7 @@ from customer_master.warehouse.marts import (
     customer_quality_sql,
     mapped_customer_fields_sql,
 )
-from customer_master.warehouse.oms_landing import OmsStatements, latest_dlt_load_sql
+from customer_master.warehouse.oms_landing import OmsChangeStatements, OmsStatements, latest_dlt_load_sql
 from customer_master.warehouse.plans import PlanStatements
 from customer_master.warehouse.run_reports import RunReportStatements
 from customer_master.warehouse.sql import Statements
@@ -69,6 +69,7 @@ TSQL = (
         for set_name, st in STATEMENT_SETS.items()
         for name, sql in {
             **OmsStatements(st, "shopify").catalog(),
+            **OmsChangeStatements(st, "shopify").catalog(),
             "latest_dlt_load": latest_dlt_load_sql("oms_raw"),
         }.items()
     ]

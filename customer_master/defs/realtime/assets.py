@@ -14,12 +14,12 @@ The plan stays daily; the day's backlog count is order_master's, so it moves wit
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from customer_master.board_mapping import configured_mapping
 from customer_master.common import utcnow
@@ -29,7 +29,9 @@ from customer_master.defs.realtime.resources import ChangeStoreResource
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import WAREHOUSE_POOL, verdict_check_result
 from customer_master.monitoring.verdicts import order_update_success, unprocessed_order_changes
-from customer_master.realtime.apply import ApplyReport, apply_pending_changes
+from customer_master.oms.changes import OmsChangeReader
+from customer_master.realtime.apply import ORDER_CHANGES_VAR, ApplyReport, apply_pending_changes
+from customer_master.realtime.order_master import build_order_master
 from customer_master.realtime.store import ChangeStore
 from customer_master.settings import dbt_vars, get_settings
 from customer_master.thresholds import get_thresholds
@@ -51,33 +53,21 @@ def today_partition() -> str:
     return dt.datetime.now(ZoneInfo(get_settings().timezone)).date().isoformat()
 
 
-def dbt_failure(invocation: Any) -> str:
-    """The last error lines dbt printed (what to fix), for the run's error message."""
-    lines = [
-        str(event.raw_event.get("info", {}).get("msg", ""))
-        for event in invocation.stream_raw_events()
-        if event.raw_event.get("info", {}).get("level") == "error"
-    ]
-    return "; ".join(line for line in lines[-3:] if line) or "see the run's dbt log"
-
-
-def order_master_builder(dbt: DbtCliResource, log: Any):
-    """`dbt run --select order_master` with the changed orders as the `order_changes` var: the model's
-    incremental path recomputes exactly those orders (dbt_project/macros/order_changes.sql)."""
+def order_master_builder(warehouse: WarehouseResource, log: Any) -> Callable[[dict[str, Any]], None]:
+    """dbt on order_master alone with the changed ids (customer_master/realtime/order_master.py):
+    the model's incremental path recomputes exactly those orders."""
+    env = {"CM_DUCKDB_PATH": str(Path(warehouse.duckdb_path).resolve())} if warehouse.kind == "duckdb" else {}
 
     def build(changes: dict[str, Any]) -> None:
-        args = [
-            "run",
-            "--select",
-            "order_master",
-            "--vars",
-            json.dumps({**dbt_vars(get_settings()), **changes}),
-        ]
-        invocation = dbt.cli(args, manifest=dbt_project.manifest_path, raise_on_error=False)
-        invocation.wait()
-        if not invocation.is_successful():
-            raise RuntimeError(f"dbt run of order_master failed: {dbt_failure(invocation)}")
-        log.info("order_master updated incrementally")
+        seconds = build_order_master(
+            changes[ORDER_CHANGES_VAR],
+            project_dir=Path(dbt_project.project_dir),
+            profiles_dir=Path(dbt_project.profiles_dir or dbt_project.project_dir),
+            target=get_settings().dbt_target,
+            dbt_vars=dbt_vars(get_settings()),
+            env=env,
+        )
+        log.info(f"order_master updated incrementally in {seconds:.1f} s")
 
     return build
 
@@ -135,7 +125,6 @@ def order_updates(
     context: dg.AssetExecutionContext,
     monday: MondayResource,
     warehouse: WarehouseResource,
-    dbt: DbtCliResource,
     change_store: ChangeStoreResource,
 ) -> Iterator[Any]:
     settings = get_settings()
@@ -153,7 +142,9 @@ def order_updates(
         warehouse=warehouse.get_warehouse(),
         monday=monday.get_client,
         orders_board_id=configured_mapping().board_ids["orders"],
-        build_order_master=order_master_builder(dbt, context.log),
+        # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
+        oms=(lambda: OmsChangeReader.from_settings(settings)) if settings.oms_enabled else None,
+        build_order_master=order_master_builder(warehouse, context.log),
         limit=settings.realtime_batch_limit,
         max_attempts=settings.realtime_max_attempts,
     )

@@ -40,6 +40,7 @@ from customer_master.defs.realtime.assets import (
 from customer_master.defs.realtime.resources import ChangeStoreResource
 from customer_master.defs.resources import SlackResource
 from customer_master.monitoring.verdicts import order_change_lag, unprocessed_order_changes
+from customer_master.oms.changes import OmsChangeReader, OmsPollState, poll_oms
 from customer_master.realtime.polling import poll_board
 from customer_master.realtime.store import ChangeStore
 from customer_master.settings import get_settings
@@ -51,6 +52,12 @@ _S = get_settings()
 _T = get_thresholds()
 _LIVE = dg.DefaultSensorStatus.RUNNING if _S.realtime_mode != "off" else dg.DefaultSensorStatus.STOPPED
 _POLLING = dg.DefaultSensorStatus.RUNNING if _S.realtime_mode == "polling" else dg.DefaultSensorStatus.STOPPED
+# An OMS pushes nothing: with the OMS enabled and order changes live, it is polled in either mode.
+_OMS_POLLING = (
+    dg.DefaultSensorStatus.RUNNING
+    if _S.oms_enabled and _S.realtime_mode != "off"
+    else dg.DefaultSensorStatus.STOPPED
+)
 
 LAG_LIMIT = f"{_T.order_lag_seconds:.0f} s behind the order changes"
 _FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
@@ -212,3 +219,24 @@ def monday_order_poll_sensor(
         yield request
     else:
         yield dg.SkipReason(report.summary())
+
+
+@dg.sensor(
+    name="oms_order_poll_sensor",
+    job=realtime_assets.realtime_order_updates_job,
+    minimum_interval_seconds=_S.poll_interval_seconds,
+    default_status=_OMS_POLLING,
+    description=(
+        f"Every {_S.poll_interval_seconds} s, the OMS orders updated since the previous poll (the OMS "
+        "YAML's updated-since cursor, a few seconds' overlap) and its deletions feed become order "
+        "changes (CM_OMS_ENABLED and CM_REALTIME_MODE not off)."
+    ),
+)
+def oms_order_poll_sensor(context: dg.SensorEvaluationContext, change_store: ChangeStoreResource):
+    if not get_settings().oms_enabled:
+        return dg.SkipReason("the OMS is not enabled (CM_OMS_ENABLED)")
+    with change_store.open() as store, OmsChangeReader.from_settings(get_settings()) as reader:
+        report = poll_oms(store, OmsPollState(change_store.path), reader)
+        context.log.info(report.summary())
+        request = launch_if_waiting(context.instance, store)
+    return request if request is not None else dg.SkipReason(report.summary())

@@ -11,9 +11,28 @@
     priority_label the priority; customer_match and is_unknown_customer the customer). Fields only
     Monday has (promised date, product, production window, rush approval) come from Monday.
     An order removed in either system (Monday item archived or deleted, OMS order deleted) is not
-    active; an OMS cancellation closes the order whatever the status precedence. -#}
+    active; an OMS cancellation closes the order whatever the status precedence.
+
+    Realtime (macros/order_changes.sql): with var order_changes naming changed Monday items / OMS
+    orders, order_master is incremental and a run on an existing table recomputes only the orders
+    those touch (whole order_number_keys; the `order_changes` strategy deletes and inserts in one
+    transaction), giving the same rows as a full rebuild. Without ids (the nightly build) it is a table,
+    rebuilt whole. -#}
+{{ config(
+    materialized=('incremental' if order_changes_any() else 'table'),
+    incremental_strategy='order_changes',
+    on_schema_change='fail',
+) }}
+{%- set changes = order_changes_config() %}
 with
+{#- order_changes_any() and `this` first: is_incremental() needs a relation, which a unit test has not. #}
+{%- if order_changes_any() and this is not none and is_incremental() %}
+{{ order_changes_rows(this, ref('int_orders__unioned'), changes) }},
+
+{{ order_pairs('order_changes_recomputed') }},
+{%- else %}
 {{ order_pairs(ref('int_orders__unioned')) }},
+{%- endif %}
 
 merged as (
     select

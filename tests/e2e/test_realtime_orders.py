@@ -1,0 +1,410 @@
+"""Order changes reach order_master within seconds (issue 13), end to end on the shipped instance.
+
+Real parts: the Monday sandbox (mutations over GraphQL, webhooks POSTed to registered URLs, Monday's
+retry schedule sped up), the webhook receiver as its own process, the SQLite change store, the
+registration job, `order_changes_sensor` and `monday_order_poll_sensor` evaluated on the instance
+`make ui` runs (deploy/dagster.yaml), runs of `realtime_order_updates_job`, one DuckDB file and real
+dbt (order_master built incrementally). The warehouse is built once by a full landing and `dbt build`,
+as the nightly run leaves it.
+
+A "tick" here is what the daemon does every few seconds: evaluate the sensor, launch its run request
+(run in process, on the same instance, like the run worker the daemon would start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import httpx
+import pytest
+from dagster_dbt import DbtCliResource
+
+from customer_master.defs.dbt.project import dbt_project
+from customer_master.defs.dbt.resources import dbt_executable
+from customer_master.defs.monday.resources import MondayResource
+from customer_master.defs.realtime import assets as realtime_assets
+from customer_master.defs.realtime import jobs as realtime_jobs
+from customer_master.defs.realtime import sensors as realtime_sensors
+from customer_master.defs.realtime.resources import ChangeStoreResource
+from customer_master.defs.resources import SlackResource, WarehouseResource
+from customer_master.monday import MondayClient
+from customer_master.realtime.store import ChangeStore
+from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
+from customer_master.settings import dbt_vars, get_settings
+from customer_master.warehouse.duckdb import DuckDBWarehouse
+from tests.integration.dbt_helpers import land_boards, run_dbt
+
+pytestmark = pytest.mark.slow
+
+DEPLOY_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.yaml"
+ORDERS = BOARD_IDS["orders"]
+COLS = COLUMN_IDS["orders"]
+SECRET = "whsec-e2e-0123456789abcdef"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver:
+    """`python -m customer_master.realtime serve` on a fixed port, restartable, its logs kept."""
+
+    def __init__(self, store: Path, port: int, log: Path) -> None:
+        self.store, self.port, self.log = store, port, log
+        self.proc: subprocess.Popen | None = None
+        self.url = f"http://127.0.0.1:{port}/monday/webhook"
+
+    def start(self) -> None:
+        cmd = [
+            sys.executable, "-m", "customer_master.realtime", "serve", "--host", "127.0.0.1",
+            "--port", str(self.port), "--store", str(self.store), "--board", ORDERS,
+        ]  # fmt: skip
+        env = {**os.environ, "MONDAY_WEBHOOK_SIGNING_SECRET": SECRET}
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"receiver did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+class Live:
+    """The running world of this module and the operations a test needs."""
+
+    def __init__(self, sandbox, receiver: Receiver, store_path: Path, db: Path, instance, defs, work) -> None:
+        self.sandbox, self.receiver, self.store_path, self.db = sandbox, receiver, store_path, db
+        self.instance, self.defs, self.work = instance, defs, work
+        self.cursors: dict[str, str | None] = {}
+
+    @property
+    def store(self) -> ChangeStore:
+        return ChangeStore(self.store_path)
+
+    def graphql(self, query: str, variables: dict) -> dict:
+        with MondayClient(self.sandbox.url, self.sandbox.token, timeout=30) as client:
+            return client.execute(query, variables, board_id=ORDERS, purpose="e2e_mutation")
+
+    def change_quantity(self, item_id: str, quantity: int) -> None:
+        self.graphql(
+            "mutation ($b: ID!, $i: ID, $c: String!, $v: JSON!) "
+            "{ change_column_value(board_id: $b, item_id: $i, column_id: $c, value: $v) { id } }",
+            {"b": ORDERS, "i": item_id, "c": COLS["quantity"], "v": json.dumps(str(quantity))},
+        )
+
+    def wait_delivered(self, timeout: float = 20) -> None:
+        self.sandbox.control.wait_webhooks_idle(timeout=timeout)
+
+    def tick(self, sensor_name: str = "order_changes_sensor") -> list[dg.ExecuteInProcessResult]:
+        """One sensor evaluation on the shipped instance, and the runs it asks for."""
+        sensor = self.defs.get_sensor_def(sensor_name)
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursors.get(sensor_name), definitions=self.defs
+        ) as context:
+            result = sensor.evaluate_tick(context)
+        self.cursors[sensor_name] = result.cursor
+        job = self.defs.resolve_job_def(realtime_assets.REALTIME_JOB_NAME)
+        return [
+            job.execute_in_process(instance=self.instance, tags=request.tags, raise_on_error=False)
+            for request in result.run_requests or []
+        ]
+
+    def drain(self, limit: int = 10) -> list[dg.ExecuteInProcessResult]:
+        runs = []
+        for _ in range(limit):
+            launched = self.tick()
+            if not launched:
+                return runs
+            runs.extend(launched)
+        raise AssertionError("changes kept waiting after 10 runs")
+
+    def order(self, item_id: str) -> dict | None:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            row = con.execute(
+                "select quantity, is_active, order_number from order_master where monday_source_id = ?",
+                [item_id],
+            ).fetchone()
+        return None if row is None else {"quantity": row[0], "is_active": row[1], "order_number": row[2]}
+
+    def open_items(self, n: int) -> list[str]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            rows = con.execute(
+                "select monday_source_id from order_master where source = 'monday' and is_open "
+                "and quantity is not null order by monday_source_id limit ?",
+                [n],
+            ).fetchall()
+        return [r[0] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    work = tmp_path_factory.mktemp("realtime_e2e")
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_DAGSTER_YAML, home / "dagster.yaml")
+    db, store = work / "warehouse.duckdb", work / "changes.sqlite"
+    receiver = Receiver(store, _free_port(), work / "receiver.log")
+    with (
+        SandboxServer(
+            WorkspaceSpec(orders=1200, dirt=False), webhook_retry_seconds=0.2, webhook_signing_secret=SECRET
+        ) as sandbox,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setenv("CM_DUCKDB_PATH", str(db))  # dbt's profile reads the same variable
+        mp.setenv("DAGSTER_HOME", str(home))
+        land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db))
+        built = run_dbt(
+            ["build", "--vars", json.dumps(dbt_vars(get_settings()))], work, env={"DBT_TARGET": "duckdb"}
+        )
+        assert built.returncode == 0, built.stdout[-3000:]
+        defs = dg.Definitions(
+            assets=[realtime_assets.order_updates],
+            jobs=[realtime_assets.realtime_order_updates_job, realtime_jobs.register_monday_webhooks_job],
+            sensors=[realtime_sensors.order_changes_sensor, realtime_sensors.monday_order_poll_sensor],
+            resources={
+                "monday": MondayResource(api_url=sandbox.url, api_token=SANDBOX_TOKEN, max_attempts=3),
+                "warehouse": WarehouseResource(duckdb_path=str(db)),
+                "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+                "change_store": ChangeStoreResource(path=str(store)),
+                "slack": SlackResource(webhook_url=None),
+            },
+        )
+        receiver.start()
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            world = Live(sandbox, receiver, store, db, instance, defs, work)
+            _register(world, receiver.url)
+            yield world
+        receiver.stop()
+
+
+def _register(live: Live, url: str, *, dry_run: bool = False) -> dg.ExecuteInProcessResult:
+    job = live.defs.resolve_job_def("register_monday_webhooks_job")
+    config = {"ops": {"register_monday_webhooks": {"config": {"url": url, "dry_run": dry_run}}}}
+    result = job.execute_in_process(instance=live.instance, run_config=config)
+    assert result.success
+    return result
+
+
+def _registered_events(live: Live) -> list[str]:
+    return sorted(w["event"] for w in live.sandbox.control.webhooks(ORDERS))
+
+
+def test_registration_creates_each_webhook_once_and_replaces_stale_ones(live):
+    events = _registered_events(live)
+    assert events == sorted(
+        ["create_item", "change_column_value", "change_name", "item_archived", "item_deleted",
+         "item_restored", "item_moved_to_any_group"]
+    )  # fmt: skip
+    _register(live, live.receiver.url)  # again: nothing changes
+    assert _registered_events(live) == events
+    ids_before = {w["id"] for w in live.sandbox.control.webhooks(ORDERS)}
+    dry = _register(live, live.receiver.url + "?moved=1", dry_run=True)
+    assert {w["id"] for w in live.sandbox.control.webhooks(ORDERS)} == ids_before  # a dry run changes nothing
+    assert "7 webhook(s) created" in "".join(str(e.message) for e in dry.all_events if e.message)
+
+
+def test_a_quantity_change_is_in_order_master_after_one_run(live):
+    (item,) = live.open_items(1)
+    live.change_quantity(item, 1234)
+    live.wait_delivered()
+    assert live.store.pending_count() == 1
+    runs = live.drain()
+    assert len(runs) == 1 and runs[0].success
+    assert live.order(item)["quantity"] == 1234
+    mat = runs[0].asset_materializations_for_node("realtime__order_updates")[0]
+    assert mat.metadata["changes"].value == 1 and mat.metadata["applied"].value == 1
+    assert 0 <= mat.metadata["lag_max_s"].value < 30
+    checks = {e.check_name: e.passed for e in runs[0].get_asset_check_evaluations()}
+    assert checks == {"order_update_success_rate": True, "unprocessed_order_changes": True}
+
+
+def test_every_event_type_reaches_order_master(live):
+    renamed, archived, deleted, moved, restored = live.open_items(5)
+    created = live.graphql(
+        'mutation ($b: ID!, $v: JSON) { create_item(board_id: $b, item_name: "New realtime order", '
+        "column_values: $v) { id } }",
+        {"b": ORDERS, "v": json.dumps({COLS["quantity"]: "41", COLS["order_number"]: "RT-NEW-1"})},
+    )["create_item"]["id"]
+    live.graphql(
+        "mutation ($b: ID!, $i: ID, $v: JSON!) { change_multiple_column_values(board_id: $b, item_id: $i, "
+        "column_values: $v) { id } }",
+        {
+            "b": ORDERS,
+            "i": renamed,
+            "v": json.dumps({"name": "Renamed order", COLS["order_number"]: "RT-RENAMED"}),
+        },
+    )
+    live.graphql("mutation ($i: ID) { archive_item(item_id: $i) { id } }", {"i": archived})
+    live.graphql("mutation ($i: ID) { delete_item(item_id: $i) { id } }", {"i": deleted})
+    groups = live.graphql("query ($b: [ID!]) { boards(ids: $b) { groups { id } } }", {"b": [ORDERS]})
+    other_group = groups["boards"][0]["groups"][-1]["id"]
+    live.graphql(
+        "mutation ($i: ID, $g: String!) { move_item_to_group(item_id: $i, group_id: $g) { id } }",
+        {"i": moved, "g": other_group},
+    )
+    live.sandbox.control.archive_item(ORDERS, restored)
+    live.sandbox.control.restore_item(ORDERS, restored)
+    live.wait_delivered()
+    runs = live.drain()
+    assert runs and all(r.success for r in runs)
+    assert live.order(created)["quantity"] == 41
+    assert live.order(renamed)["order_number"] == "RT-RENAMED"
+    assert live.order(archived)["is_active"] is False
+    assert live.order(deleted)["is_active"] is False
+    assert live.order(restored)["is_active"] is True
+    assert live.order(moved)["is_active"] is True
+    kinds = {row[0] for row in _events(live)}
+    assert {"create_pulse", "update_column_value", "update_name", "archive_pulse", "delete_pulse",
+            "restore_pulse", "move_pulse_into_group"} <= kinds  # fmt: skip
+
+
+def _events(live: Live) -> list[tuple]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(live.store_path)) as db:
+        return db.execute("select kind, outcome, delivery_key from events").fetchall()
+
+
+def test_receiver_down_while_monday_retries_loses_nothing(live):
+    (item,) = live.open_items(1)
+    live.receiver.kill()
+    live.change_quantity(item, 555)
+    time.sleep(1.0)  # Monday retries (every 0.2 s here) while nobody answers
+    assert live.sandbox.control.webhook_deliveries()["totals"]["failed"] >= 1
+    live.receiver.start()
+    live.wait_delivered()
+    runs = live.drain()
+    assert runs and live.order(item)["quantity"] == 555
+
+
+def test_events_pending_across_a_receiver_and_daemon_restart_are_applied(live):
+    (item,) = live.open_items(1)
+    live.change_quantity(item, 777)
+    live.wait_delivered()
+    live.receiver.kill()  # stored before the 200: the kill loses nothing
+    live.cursors.clear()  # a restarted daemon starts with whatever the instance remembered
+    live.receiver.start()
+    assert live.store.pending_count() == 1
+    runs = live.drain()
+    assert runs and live.order(item)["quantity"] == 777
+
+
+def test_duplicate_and_out_of_order_deliveries_apply_once_and_keep_the_newest(live):
+    (item,) = live.open_items(1)
+    live.change_quantity(item, 100)
+    live.change_quantity(item, 200)  # the newer change
+    live.wait_delivered()
+    events = [e for e in _events(live) if e[1] == "queued"]
+    # Monday delivers the first event again, late (a retry after a lost 200): recognised, stored once.
+    first_body = _event_body(live, events[-2][2])
+    answer = httpx.post(live.receiver.url, content=first_body, headers=_signed(live.receiver.url))
+    assert answer.status_code == 200 and answer.json()["status"] == "duplicate"
+    runs = live.drain()
+    assert len(runs) == 1 and live.order(item)["quantity"] == 200
+
+
+def _event_body(live: Live, key: str) -> bytes:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(live.store_path)) as db:
+        return db.execute("select body from events where delivery_key = ?", [key]).fetchone()[0].encode()
+
+
+def _signed(url: str) -> dict[str, str]:
+    import jwt
+
+    now = int(time.time())
+    token = jwt.encode({"aud": url, "iat": now, "exp": now + 60}, SECRET, algorithm="HS256")
+    return {"Authorization": token, "Content-Type": "application/json"}
+
+
+def test_an_unsigned_delivery_is_refused_and_the_secret_is_never_logged(live):
+    answer = httpx.post(
+        live.receiver.url, json={"event": {"type": "create_pulse", "boardId": ORDERS, "pulseId": 1}}
+    )
+    assert answer.status_code == 401
+    logs = live.receiver.log.read_text()
+    assert SECRET not in logs and "Authorization" not in logs
+
+
+def test_the_warehouse_locked_by_the_nightly_run_makes_changes_wait_then_apply(live):
+    (item,) = live.open_items(1)
+    live.change_quantity(item, 4242)
+    live.wait_delivered()
+    # Another process holds DuckDB's write lock (as the nightly run's dbt build does) for 4 s.
+    hold = (
+        f"import duckdb, time; con = duckdb.connect({str(live.db)!r}); "
+        "print('locked', flush=True); time.sleep(4)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+    runs = live.drain()
+    holder.wait(10)
+    assert runs and runs[0].success and time.monotonic() - started >= 2
+    assert live.order(item)["quantity"] == 4242
+
+
+def test_polling_mode_without_webhooks_finds_and_applies_changes(live):
+    live.drain()
+    for hook in live.sandbox.control.webhooks(ORDERS):
+        live.graphql("mutation ($i: ID!) { delete_webhook(id: $i) { id } }", {"i": hook["id"]})
+    try:
+        live.tick("monday_order_poll_sensor")  # the first poll takes today's items as its baseline
+        live.drain()
+        (item,) = live.open_items(1)
+        live.change_quantity(item, 3131)
+        assert live.store.pending_count() == 0  # no webhook: nothing pushed
+        runs = live.tick("monday_order_poll_sensor")  # the poll finds it and launches the run itself
+        assert len(runs) == 1 and runs[0].success
+        assert live.order(item)["quantity"] == 3131
+    finally:
+        _register(live, live.receiver.url)
+
+
+def test_a_burst_of_1000_changes_is_applied_completely(live):
+    items = live.open_items(1000)
+    assert len(items) == 1000
+    with MondayClient(live.sandbox.url, live.sandbox.token, timeout=30) as client:
+        for n, item in enumerate(items):
+            client.execute(
+                "mutation ($b: ID!, $i: ID, $c: String!, $v: JSON!) "
+                "{ change_column_value(board_id: $b, item_id: $i, column_id: $c, value: $v) { id } }",
+                {"b": ORDERS, "i": item, "c": COLS["quantity"], "v": json.dumps(str(10_000 + n))},
+                purpose="burst",
+            )
+    live.wait_delivered(timeout=120)
+    assert live.store.pending_count() == 1000
+    runs = live.drain()
+    assert len(runs) == 1 and runs[0].success  # one run drains the whole burst (batch limit 1000)
+    with duckdb.connect(str(live.db), read_only=True) as con:
+        got = dict(con.execute("select monday_source_id, quantity from order_master").fetchall())
+    assert all(got[item] == 10_000 + n for n, item in enumerate(items))
+    assert live.store.stats().success_rate == 1.0
