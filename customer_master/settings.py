@@ -196,7 +196,7 @@ class Settings(BaseSettings):
     oms_api_url: str | None = Field(None, alias="OMS_API_URL")
     oms_api_user: str | None = Field(None, alias="OMS_API_USER")
 
-    # Order changes within 30 s (customer_master/realtime, defs/realtime). `off`: orders move with the
+    # Order changes within 30 s (customer_master/realtime, realtime_defs). `off`: orders move with the
     # nightly run only. `webhook`: Monday pushes every change to the receiver (`python -m
     # customer_master.realtime serve`, port CM_WEBHOOK_PORT), which Monday reaches at
     # CM_WEBHOOK_PUBLIC_URL. `polling`: for teams without a public URL, a sensor asks Monday every

@@ -1,6 +1,6 @@
 """Apply waiting order changes: read the changed items by id, land them, bring order_master up to date.
 
-Orchestrator-free (the Dagster asset in defs/realtime only supplies the clients, the warehouse, the
+Orchestrator-free (the Dagster asset in realtime_defs only supplies the clients, the warehouse, the
 dbt runner and the run id), so the whole path runs and is tested on its own:
 
     claim  the waiting changes of this run in the change store (one run at a time drains them)
@@ -24,15 +24,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customer_master.common import truncate
 from customer_master.monday import MondayClient
 from customer_master.monday.models import ItemStateChange
-from customer_master.oms.changes import OmsChangeReader
 from customer_master.realtime.store import Change, ChangeStore, percentile
 from customer_master.warehouse.base import RunInfo, Warehouse
-from customer_master.warehouse.oms_landing import OmsChangeReport, upsert_oms_orders
+
+if TYPE_CHECKING:  # the OMS side imports dlt (~1.5 s): only a run with OMS changes pays for it
+    from customer_master.oms.changes import OmsChangeReader
+    from customer_master.warehouse.oms_landing import OmsChangeReport
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +244,8 @@ def _land_oms(
     oms: Callable[[], AbstractContextManager[OmsChangeReader]] | None,
 ) -> list[OmsChangeReport]:
     """Read the changed OMS orders by id now and upsert them (`upsert_oms_orders`), per OMS."""
+    from customer_master.warehouse.oms_landing import upsert_oms_orders
+
     by_oms = items_by_board(changes, OMS)
     if not by_oms:
         return []

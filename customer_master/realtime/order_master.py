@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,7 +51,23 @@ def dbt_args(
         str(target_path),
         "--vars",
         json.dumps(dict(dbt_vars), sort_keys=True),
+        # Nothing reads this run's manifest.json/run_results.json, and the relation cache would list
+        # every schema for one model's sake: together 0.6 s of a 2.4 s run.
+        "--no-write-json",
+        "--no-populate-cache",
     ]
+
+
+def prewarm() -> threading.Thread:
+    """Import dbt on a thread while the run reads and lands the changes (~3.5 s of imports that
+    would otherwise come after them); `build_order_master` waits for it through Python's import lock."""
+
+    def load() -> None:
+        import dbt.cli.main  # noqa: F401
+
+    thread = threading.Thread(target=load, name="dbt-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def failure_messages(result: Any) -> list[str]:

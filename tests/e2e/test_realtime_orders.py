@@ -30,13 +30,13 @@ import httpx
 import pytest
 
 from customer_master.defs.monday.resources import MondayResource
-from customer_master.defs.realtime import assets as realtime_assets
-from customer_master.defs.realtime import jobs as realtime_jobs
-from customer_master.defs.realtime import sensors as realtime_sensors
-from customer_master.defs.realtime.resources import ChangeStoreResource
 from customer_master.defs.resources import SlackResource, WarehouseResource
 from customer_master.monday import MondayClient
 from customer_master.realtime.store import ChangeStore
+from customer_master.realtime_defs import assets as realtime_assets
+from customer_master.realtime_defs import jobs as realtime_jobs
+from customer_master.realtime_defs import sensors as realtime_sensors
+from customer_master.realtime_defs.resources import ChangeStoreResource
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
 from customer_master.settings import dbt_vars, get_settings
 from customer_master.warehouse.duckdb import DuckDBWarehouse

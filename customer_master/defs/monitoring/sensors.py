@@ -34,7 +34,6 @@ from customer_master.alerts.slack import SlackNotifier
 from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.monitoring.freshness import FRESHNESS_RULES
 from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_job
-from customer_master.defs.realtime.assets import REALTIME_JOB_NAME
 from customer_master.defs.resources import SlackResource, WarehouseResource
 from customer_master.monitoring.durations import due_alerts
 from customer_master.monitoring.formats import minutes
@@ -48,6 +47,7 @@ from customer_master.monitoring.runs import (
     run_label,
     run_record_fields,
 )
+from customer_master.realtime_defs.assets import REALTIME_JOB_NAME
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.run_reports import PipelineRunRecord, record_pipeline_run

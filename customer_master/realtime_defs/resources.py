@@ -26,8 +26,3 @@ class ChangeStoreResource(dg.ConfigurableResource):
 
 def change_store_resource() -> ChangeStoreResource:
     return ChangeStoreResource(path=str(get_settings().change_store))
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"change_store": change_store_resource()})

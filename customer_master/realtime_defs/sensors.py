@@ -28,21 +28,20 @@ from customer_master.alerts.models import Alert
 from customer_master.board_mapping import configured_mapping
 from customer_master.common import utcnow
 from customer_master.defs.monday.resources import MondayResource
+from customer_master.defs.resources import SlackResource
+from customer_master.monitoring.verdicts import order_change_lag, unprocessed_order_changes
+from customer_master.realtime.polling import poll_board
+from customer_master.realtime.store import ChangeStore
 
 # The module, not its job: a defs module holding a job by name would define it twice.
-from customer_master.defs.realtime import assets as realtime_assets
-from customer_master.defs.realtime.assets import (
+from customer_master.realtime_defs import assets as realtime_assets
+from customer_master.realtime_defs.assets import (
     BACKLOG_CHECK,
     ORDER_UPDATES_KEY,
     REALTIME_JOB_NAME,
     today_partition,
 )
-from customer_master.defs.realtime.resources import ChangeStoreResource
-from customer_master.defs.resources import SlackResource
-from customer_master.monitoring.verdicts import order_change_lag, unprocessed_order_changes
-from customer_master.oms.changes import OmsChangeReader, OmsPollState, poll_oms
-from customer_master.realtime.polling import poll_board
-from customer_master.realtime.store import ChangeStore
+from customer_master.realtime_defs.resources import ChangeStoreResource
 from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 
@@ -235,6 +234,8 @@ def monday_order_poll_sensor(
 def oms_order_poll_sensor(context: dg.SensorEvaluationContext, change_store: ChangeStoreResource):
     if not get_settings().oms_enabled:
         return dg.SkipReason("the OMS is not enabled (CM_OMS_ENABLED)")
+    from customer_master.oms.changes import OmsChangeReader, OmsPollState, poll_oms  # imports dlt
+
     with change_store.open() as store, OmsChangeReader.from_settings(get_settings()) as reader:
         report = poll_oms(store, OmsPollState(change_store.path), reader)
         context.log.info(report.summary())

@@ -6,8 +6,8 @@ from pydantic import Field
 
 from customer_master.board_mapping import configured_mapping
 from customer_master.defs.monday.resources import MondayResource
-from customer_master.defs.realtime.resources import ChangeStoreResource
 from customer_master.realtime.registration import register_webhooks
+from customer_master.realtime_defs.resources import ChangeStoreResource
 from customer_master.settings import get_settings
 
 

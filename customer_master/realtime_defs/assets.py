@@ -23,17 +23,15 @@ import dagster as dg
 
 from customer_master.board_mapping import configured_mapping
 from customer_master.common import utcnow
-from customer_master.defs.dbt.project import dbt_project
 from customer_master.defs.monday.resources import MondayResource
-from customer_master.defs.realtime.resources import ChangeStoreResource
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import WAREHOUSE_POOL, verdict_check_result
 from customer_master.monitoring.verdicts import order_update_success, unprocessed_order_changes
-from customer_master.oms.changes import OmsChangeReader
 from customer_master.realtime.apply import ORDER_CHANGES_VAR, ApplyReport, apply_pending_changes
-from customer_master.realtime.order_master import build_order_master
+from customer_master.realtime.order_master import build_order_master, prewarm
 from customer_master.realtime.store import ChangeStore
-from customer_master.settings import dbt_vars, get_settings
+from customer_master.realtime_defs.resources import ChangeStoreResource
+from customer_master.settings import PROJECT_ROOT, Settings, dbt_vars, get_settings
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
 
@@ -46,6 +44,19 @@ SUCCESS_CHECK = "order_update_success_rate"
 BACKLOG_CHECK = "unprocessed_order_changes"
 
 _T = get_thresholds()
+# Not defs/dbt's DbtProject: importing dagster-dbt costs this light code location seconds per run.
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def oms_reader(settings: Settings) -> Callable[[], Any]:
+    """Opens the OMS change reader (imported on use: the OMS side imports dlt)."""
+
+    def open_reader() -> Any:
+        from customer_master.oms.changes import OmsChangeReader
+
+        return OmsChangeReader.from_settings(settings)
+
+    return open_reader
 
 
 def today_partition() -> str:
@@ -61,8 +72,8 @@ def order_master_builder(warehouse: WarehouseResource, log: Any) -> Callable[[di
     def build(changes: dict[str, Any]) -> None:
         seconds = build_order_master(
             changes[ORDER_CHANGES_VAR],
-            project_dir=Path(dbt_project.project_dir),
-            profiles_dir=Path(dbt_project.profiles_dir or dbt_project.project_dir),
+            project_dir=DBT_PROJECT_DIR,
+            profiles_dir=DBT_PROJECT_DIR,
             target=get_settings().dbt_target,
             dbt_vars=dbt_vars(get_settings()),
             env=env,
@@ -128,26 +139,28 @@ def order_updates(
     change_store: ChangeStoreResource,
 ) -> Iterator[Any]:
     settings = get_settings()
-    store = change_store.open()
+    prewarm()  # dbt's imports overlap the Monday read and the landing
     run = RunInfo(
         run_id=context.run.run_id,
         asset=ORDER_UPDATES_KEY.to_user_string(),
         partition_key=today_partition(),
         started_at=utcnow(),
     )
-    report = apply_pending_changes(
-        store,
-        run_id=context.run.run_id,
-        run=run,
-        warehouse=warehouse.get_warehouse(),
-        monday=monday.get_client,
-        orders_board_id=configured_mapping().board_ids["orders"],
-        # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
-        oms=(lambda: OmsChangeReader.from_settings(settings)) if settings.oms_enabled else None,
-        build_order_master=order_master_builder(warehouse, context.log),
-        limit=settings.realtime_batch_limit,
-        max_attempts=settings.realtime_max_attempts,
-    )
+    with change_store.open() as store:
+        report = apply_pending_changes(
+            store,
+            run_id=context.run.run_id,
+            run=run,
+            warehouse=warehouse.get_warehouse(),
+            monday=monday.get_client,
+            orders_board_id=configured_mapping().board_ids["orders"],
+            # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
+            oms=oms_reader(settings) if settings.oms_enabled else None,
+            build_order_master=order_master_builder(warehouse, context.log),
+            limit=settings.realtime_batch_limit,
+            max_attempts=settings.realtime_max_attempts,
+        )
+        checks = check_results(store)
     metadata = report_metadata(report)
     context.log.info(f"order changes: {json.dumps(report.as_metadata())}")
     if report.claimed:
@@ -162,7 +175,7 @@ def order_updates(
             )
         )
     yield dg.MaterializeResult(metadata=metadata)
-    yield from check_results(store)
+    yield from checks
 
 
 realtime_order_updates_job = dg.define_asset_job(
