@@ -29,12 +29,9 @@ or 403 raises `OmsAuthError` naming OMS_API_TOKEN; no error or log record carrie
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +48,7 @@ from customer_master.oms.source import (
     build_paginator,
     build_session,
 )
+from customer_master.realtime.sqlite_state import SqliteState
 from customer_master.realtime.store import ChangeKey, ChangeStore
 from customer_master.redaction import Redactor, install_log_redaction
 
@@ -298,25 +296,11 @@ _SCHEMA = (
 )
 
 
-class OmsPollState:
+class OmsPollState(SqliteState):
     """What the OMS poller saw last, per OMS and feed (in the change store's SQLite file): the
     high-water mark (naive-UTC ISO 8601) and the (id, stamp) pairs within the overlap before it."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            for sql in _SCHEMA:
-                db.execute(sql)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    schema = _SCHEMA
 
     def high_water(self, oms: str, feed: str) -> dt.datetime | None:
         with self._connect() as db:

@@ -15,14 +15,12 @@ same changes again, which is harmless (a change is applied by reading the item a
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from customer_master.monday import MondayClient
+from customer_master.realtime.sqlite_state import SqliteState
 from customer_master.realtime.store import ChangeKey, ChangeStore
 
 SOURCE = "monday"
@@ -70,24 +68,10 @@ def departed_items(previous_active: set[str] | None, active_now: set[str]) -> li
     return sorted(previous_active - active_now, key=lambda i: (len(i), i))
 
 
-class PollState:
+class PollState(SqliteState):
     """What the poller saw last, per board (in the change store's SQLite file)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            for sql in _SCHEMA:
-                db.execute(sql)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    schema = _SCHEMA
 
     def stamps(self, board_id: str) -> dict[str, str]:
         with self._connect() as db:

@@ -17,13 +17,11 @@ Running it again changes nothing: it is idempotent.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from customer_master.monday import MondayClient
+from customer_master.realtime.sqlite_state import SqliteState
 
 # Every way an order can change on the Orders board (Monday's event names, `create_webhook(event:)`).
 WEBHOOK_EVENTS: tuple[str, ...] = (
@@ -108,23 +106,10 @@ def _id_order(value: str) -> tuple[int, str]:
     return (len(value), value)
 
 
-class Registrations:
+class Registrations(SqliteState):
     """The webhooks this platform created, with their URL (next to the change store)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    schema = (_SCHEMA,)
 
     def all(self) -> list[Webhook]:
         with self._connect() as db:

@@ -241,7 +241,7 @@ def test_a_quantity_change_is_in_order_master_after_one_run(live):
     assert live.order(item)["quantity"] == 1234
     by_key = {
         m.asset_key.to_user_string(): m
-        for m in runs[0].asset_materializations_for_node("realtime__order_updates")
+        for m in runs[0].asset_materializations_for_node("apply_order_changes")
     }
     mat = by_key["realtime/order_updates"]
     assert by_key["order_master"].metadata["order_changes"].value == 1  # order_master's own history shows it

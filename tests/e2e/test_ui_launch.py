@@ -19,6 +19,8 @@ import httpx
 import psutil
 import pytest
 
+from customer_master.sandbox import BOARD_IDS
+from customer_master.sandbox.control import SandboxControl
 from tests.e2e.ui_browser import CHROMIUM, NO_CHROMIUM, check_materialize_all
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -76,16 +78,24 @@ def _wait_until_loaded(proc: subprocess.Popen, ui_port: int, sandbox_port: int) 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm-to-make"])
 def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_process(tmp_path, stop):
-    ui_port, sandbox_port, oms_port = _free_port(), _free_port(), _free_port()
+    ui_port, sandbox_port, oms_port, webhook_port = _free_port(), _free_port(), _free_port(), _free_port()
     env = {
         **os.environ,
         "CM_UI_PORT": str(ui_port),
         "CM_SANDBOX_PORT": str(sandbox_port),
         "CM_OMS_PORT": str(oms_port),
+        "CM_WEBHOOK_PORT": str(webhook_port),
         "CM_DATA_DIR": str(tmp_path / "data"),
         "CM_DUCKDB_PATH": str(tmp_path / "data" / "warehouse.duckdb"),
     }
-    for name in ("MONDAY_API_URL", "CM_OMS_ENABLED", "OMS_API_URL", "OMS_API_TOKEN"):
+    for name in (
+        "MONDAY_API_URL",
+        "CM_OMS_ENABLED",
+        "OMS_API_URL",
+        "OMS_API_TOKEN",
+        "CM_REALTIME_MODE",
+        "CM_CHANGE_STORE",
+    ):
         env.pop(name, None)
     log = tmp_path / "make_ui.log"
     # `-o .venv/.synced`: this test runs inside the project's venv; re-syncing it is not under test.
@@ -102,10 +112,21 @@ def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_pro
         for part in (
             "customer_master.sandbox serve",
             "customer_master.sandbox.oms serve",
+            "customer_master.realtime serve",
             "dagster_webserver",
             "dagster._daemon",
         ):
             assert part in names, names
+        # Both code locations loaded; order changes are live: the receiver answers and the sandbox's
+        # Orders board has the webhooks `make ui` registered for it.
+        graphql = httpx.post(
+            f"http://127.0.0.1:{ui_port}/graphql", json={"query": LOCATION_STATUS}, timeout=10
+        )
+        locations = {e["name"] for e in graphql.json()["data"]["workspaceOrError"]["locationEntries"]}
+        assert locations == {"customer_master", "customer_master_realtime"}
+        httpx.get(f"http://127.0.0.1:{webhook_port}/health", timeout=5).raise_for_status()
+        control = SandboxControl(f"http://127.0.0.1:{sandbox_port}")
+        assert len(control.webhooks(BOARD_IDS["orders"])) == 7
         # The OMS is on against its emulator, and the lineage shows it feeding order_master.
         with socket.create_connection(("127.0.0.1", oms_port), timeout=5):
             pass
