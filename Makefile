@@ -113,7 +113,8 @@ ui: setup
 	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
 	$(BIN)/python -m customer_master.sandbox.oms serve --port $(OMS_PORT) & oms=$$!; \
 	$(BIN)/python -m customer_master.realtime serve --port $(WEBHOOK_PORT) & receiver=$$!; \
-	$(BIN)/python -m customer_master.realtime register --wait 60 || echo "warning: webhooks not registered; order changes wait for the nightly run"; \
+	{ $(BIN)/python -m customer_master.realtime register --wait 60 \
+	  || echo "warning: webhooks not registered; order changes wait for the nightly run"; } & \
 	CM_DAGSTER_UI_URL=$${CM_DAGSTER_UI_URL:-http://127.0.0.1:$(UI_PORT)} \
 	  CM_OMS_ENABLED=$${CM_OMS_ENABLED:-true} OMS_API_URL=$${OMS_API_URL:-http://127.0.0.1:$(OMS_PORT)} \
 	  OMS_API_TOKEN=$${OMS_API_TOKEN:-shpat_sandbox} \

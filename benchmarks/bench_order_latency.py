@@ -147,9 +147,15 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def code_server(dev: subprocess.Popen) -> psutil.Process:
-    """The code location's gRPC server (it evaluates the sensors), a child of `dagster dev`."""
-    return _child(dev, "api grpc")
+def code_servers(dev: subprocess.Popen) -> dict[str, psutil.Process]:
+    """The code locations' gRPC servers (they evaluate the sensors), children of `dagster dev`: one
+    per location (the main one and customer_master_realtime)."""
+    servers = []
+    for child in psutil.Process(dev.pid).children(recursive=True):
+        with suppress(psutil.Error):
+            if "api grpc" in " ".join(child.cmdline()):
+                servers.append(child)
+    return {f"code_server_{n + 1}": proc for n, proc in enumerate(servers)}
 
 
 def daemon(dev: subprocess.Popen) -> psutil.Process:
@@ -301,8 +307,9 @@ def measure(bursts: list[int], modes: list[str], busy: bool) -> dict:
                     [str(BIN / "python"), "-m", "customer_master.realtime", command],
                     cwd=ROOT, env=env, check=True, capture_output=True,
                 )  # fmt: skip
-                usage = Usage({"receiver": psutil.Process(receiver.pid), "code_server": code_server(dev),
-                               "daemon": daemon(dev)})  # fmt: skip
+                usage = Usage(
+                    {"receiver": psutil.Process(receiver.pid), **code_servers(dev), "daemon": daemon(dev)}
+                )
                 usage.start()
                 time.sleep(20 if mode == "polling" else 5)  # the poller's first (baseline) poll
                 for load in ["idle", "busy"] if busy else ["idle"]:

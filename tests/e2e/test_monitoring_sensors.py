@@ -318,7 +318,7 @@ def test_a_run_that_failed_from_the_cli_is_alerted(env, sandbox, tmp_path):
 
     preview = subprocess.run(
         [DAGSTER, "sensor", "preview", "run_failure_alert_sensor", "--cursor", cursor,
-         "-w", "workspace.yaml"],
+         "-w", "workspace.yaml", "-l", "customer_master"],  # workspace.yaml has two locations
         cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert preview.returncode == 0, preview.stderr[-2000:]
