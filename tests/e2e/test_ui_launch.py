@@ -28,7 +28,9 @@ START_TIMEOUT_S = 240
 # The issue saw processes left running for more than a minute. Idle, everything is gone in a few
 # seconds; the daemon finishes the sensor tick it is in first, which on a loaded 2-core CI machine
 # (a fresh clone's first start) took more than 15 s once.
-STOP_TIMEOUT_S = 45
+# Two code locations stop (two code servers) beside the webserver and daemon; on a busy 2-core CI
+# machine that took longer than one location's 45 s. The bound proves they all stop, nothing orphaned.
+STOP_TIMEOUT_S = 90
 LOCATION_STATUS = "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
 # The asset graph the UI draws: each asset's downstream keys.
 ASSET_GRAPH = "{ assetNodes { assetKey { path } groupName dependedByKeys { path } } }"
