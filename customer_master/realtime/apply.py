@@ -244,11 +244,12 @@ def _land_oms(
     oms: Callable[[], AbstractContextManager[OmsChangeReader]] | None,
 ) -> list[OmsChangeReport]:
     """Read the changed OMS orders by id now and upsert them (`upsert_oms_orders`), per OMS."""
-    from customer_master.warehouse.oms_landing import upsert_oms_orders
-
     by_oms = items_by_board(changes, OMS)
     if not by_oms:
         return []
+    # Imported only when OMS changes wait: the OMS side imports dlt (~1 s a run would pay for nothing).
+    from customer_master.warehouse.oms_landing import upsert_oms_orders
+
     if oms is None:
         raise ValueError(
             f"OMS order changes are waiting ({', '.join(sorted(by_oms))}) but no OMS is configured for "
