@@ -33,7 +33,8 @@ from customer_master.realtime.store import ChangeStore
 from customer_master.realtime_defs.resources import ChangeStoreResource
 from customer_master.settings import PROJECT_ROOT, Settings, dbt_vars, get_settings
 from customer_master.thresholds import get_thresholds
-from customer_master.warehouse.base import RunInfo
+from customer_master.warehouse.base import RunInfo, Warehouse
+from customer_master.warehouse.marts import order_backlog_now
 
 REALTIME_GROUP = "realtime"
 ORDER_UPDATES_KEY = dg.AssetKey(["realtime", "order_updates"])
@@ -118,6 +119,19 @@ def report_metadata(report: ApplyReport) -> dict[str, Any]:
     return md
 
 
+def backlog_metadata(warehouse: Warehouse) -> dict[str, Any]:
+    """The day's backlog as order_master now has it (the order_backlog view): the plan is daily, the
+    count follows the changes. Absent before the first plan's dbt build."""
+    backlog = order_backlog_now(warehouse)
+    if backlog is None:
+        return {}
+    return {
+        "order_backlog": backlog.order_backlog,
+        "order_backlog_at_plan": backlog.backlog_at_plan,
+        "unplanned_open_orders": backlog.unplanned_open_orders,
+    }
+
+
 # An asset the UI lists and plots, not one it launches: its materializations come only from the
 # order-update runs (and "Materialize all" on the global lineage must not span two code locations).
 order_updates = dg.AssetSpec(
@@ -168,6 +182,8 @@ def apply_order_changes(
         )
         checks = check_results(store)
     metadata = report_metadata(report)
+    if report.claimed:
+        metadata.update(backlog_metadata(warehouse.get_warehouse()))
     context.log.info(f"order changes: {json.dumps(report.as_metadata())}")
     if report.claimed:
         context.log_event(

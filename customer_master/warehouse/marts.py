@@ -118,3 +118,25 @@ def orders_by_source(
             ["scheduled"],
         )
     return sources, n_conflicts, [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in by_plan]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBacklog:
+    plan_date: object  # date of the latest plan; None before the first
+    order_backlog: int  # the plan's capacity/window misses still open now
+    backlog_at_plan: int
+    unplanned_open_orders: int  # open orders the latest plan does not have yet
+
+
+def order_backlog_now(warehouse: Warehouse) -> OrderBacklog | None:
+    """The order_backlog view as of now (it reads order_master live, so order changes move it
+    between plans); None before dbt has built it."""
+    st = warehouse.statements
+    with warehouse.session() as s:
+        if not s.query(PlanStatements(st).table_exists(), [st.marts_schema, "order_backlog"])[0][0]:
+            return None
+        row = s.query(
+            'SELECT "plan_date", "order_backlog", "backlog_at_plan", "unplanned_open_orders" '
+            f"FROM {st.mart_ref('order_backlog')}"
+        )[0]
+    return OrderBacklog(row[0], int(row[1] or 0), int(row[2] or 0), int(row[3] or 0))

@@ -247,6 +247,9 @@ def test_a_quantity_change_is_in_order_master_after_one_run(live):
     assert by_key["order_master"].metadata["order_changes"].value == 1  # order_master's own history shows it
     assert mat.metadata["changes"].value == 1 and mat.metadata["applied"].value == 1
     assert 0 <= mat.metadata["lag_max_s"].value < 30
+    with duckdb.connect(str(live.db), read_only=True) as con:  # the day's backlog as the view has it now
+        backlog = con.execute("select order_backlog, unplanned_open_orders from order_backlog").fetchone()
+    assert (mat.metadata["order_backlog"].value, mat.metadata["unplanned_open_orders"].value) == backlog
     checks = {e.check_name: e.passed for e in runs[0].get_asset_check_evaluations()}
     assert checks == {"order_update_success_rate": True, "unprocessed_order_changes": True}
 
