@@ -26,7 +26,8 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -273,38 +274,26 @@ def land_oms_contract(
     q = OmsStatements(st, oms)
     now = to_utc_naive(warehouse.clock())
     full = mode == "full"
-    with warehouse.session() as s:
-        try:
-            for sql in q.begin():
-                s.execute(sql)
-            _stage(s, q, oms, batch)
-            counts = _measure(s, q, oms, batch, mode)
-            validate_load(counts, warehouse.rules, force=force)
-            with transaction(s, st.rollback):
-                lineage = [partition_key, run_id, now]
-                s.execute(q.delete_staged(), [oms])
-                s.execute(q.insert_staged(), [*lineage, dlt_load_id])
-                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
-                if full:
-                    s.execute(q.mark_deleted(unseen=True), [True, "deleted", *lineage, now, oms, False])
-                s.execute(
-                    q.delete_quarantine(full=full), [SOURCE_OMS, oms, *([] if full else [partition_key])]
-                )
-                s.execute(q.insert_quarantine(), [SOURCE_OMS, partition_key, run_id, now])
-                active = int(s.query(q.count_active(), [oms, False])[0][0] or 0)
-                write_sync_state(
-                    s, st, SOURCE_OMS, oms, now=now, full=full, updated=(r.updated_at for r in batch.rows),
-                    active=active, run_id=run_id, load_id=dlt_load_id,
-                )  # fmt: skip
-                for sql in q.drop_staging():
-                    s.execute(sql)
-        except BaseException:
+    with warehouse.session() as s, _staging(s, q):
+        _stage(s, q, oms, batch)
+        counts = _measure(s, q, oms, batch, mode)
+        validate_load(counts, warehouse.rules, force=force)
+        with transaction(s, st.rollback):
+            lineage = [partition_key, run_id, now]
+            s.execute(q.delete_staged(), [oms])
+            s.execute(q.insert_staged(), [*lineage, dlt_load_id])
+            s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
+            if full:
+                s.execute(q.mark_deleted(unseen=True), [True, "deleted", *lineage, now, oms, False])
+            s.execute(q.delete_quarantine(full=full), [SOURCE_OMS, oms, *([] if full else [partition_key])])
+            s.execute(q.insert_quarantine(), [SOURCE_OMS, partition_key, run_id, now])
+            active = int(s.query(q.count_active(), [oms, False])[0][0] or 0)
+            write_sync_state(
+                s, st, SOURCE_OMS, oms, now=now, full=full, updated=(r.updated_at for r in batch.rows),
+                active=active, run_id=run_id, load_id=dlt_load_id,
+            )  # fmt: skip
             for sql in q.drop_staging():
-                try:
-                    s.execute(sql)
-                except Exception:  # the original error is what matters
-                    break
-            raise
+                s.execute(sql)
     return OmsContractResult(
         oms=oms,
         mode=mode,
@@ -315,6 +304,23 @@ def land_oms_contract(
         active_orders=active,
         seconds=time.perf_counter() - started,
     )
+
+
+@contextmanager
+def _staging(s: Session, q: OmsStatements) -> Iterator[None]:
+    """Create the load's staging tables; on any error drop them again and re-raise. (On success the
+    load drops them inside its swap transaction: gone exactly when the swap lands.)"""
+    try:
+        for sql in q.begin():
+            s.execute(sql)
+        yield
+    except BaseException:
+        for sql in q.drop_staging():
+            try:
+                s.execute(sql)
+            except Exception:  # the original error is what matters
+                break
+        raise
 
 
 def _stage(s: Session, q: OmsStatements, oms: str, batch: ContractBatch) -> None:
@@ -632,41 +638,31 @@ def upsert_oms_orders(
     q = OmsChangeStatements(st, oms)
     now = to_utc_naive(warehouse.clock())
     lineage = [run.partition_key, run.run_id, now]
-    with warehouse.session() as s:
-        try:
-            for sql in q.begin():
-                s.execute(sql)
-            _stage(s, q, oms, batch)
-            stale = {str(r[0]) for r in s.query(q.stale_ids(), [oms])}
-            for sql in q.discard_stale():
-                s.execute(sql, [oms])
-            counts = _measure(s, q, oms, batch, "incremental")
-            failures = [
-                f
-                for f in validation_failures(replace(counts, mode="changes"), warehouse.rules)
-                if not f.startswith(RULE_ERROR_RATE)
-            ]
-            if failures:
-                raise LoadValidationError(
-                    f"board {counts.board_id} (changes load) failed validation; production unchanged: "
-                    + "; ".join(failures)
-                )
-            with transaction(s, st.rollback):
-                s.execute(q.save_prior(), [oms])
-                s.execute(q.delete_staged(), [oms])
-                s.execute(q.insert_staged_with_state(), [*lineage, None, now])
-                s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
-                s.execute(q.delete_quarantine_changed(), [SOURCE_OMS, oms])
-                s.execute(q.insert_quarantine(), [SOURCE_OMS, run.partition_key, run.run_id, now])
-                for sql in q.drop_staging():
-                    s.execute(sql)
-        except BaseException:
+    with warehouse.session() as s, _staging(s, q):
+        _stage(s, q, oms, batch)
+        stale = {str(r[0]) for r in s.query(q.stale_ids(), [oms])}
+        for sql in q.discard_stale():
+            s.execute(sql, [oms])
+        counts = _measure(s, q, oms, batch, "incremental")
+        failures = [
+            f
+            for f in validation_failures(replace(counts, mode="changes"), warehouse.rules)
+            if not f.startswith(RULE_ERROR_RATE)
+        ]
+        if failures:
+            raise LoadValidationError(
+                f"board {counts.board_id} (changes load) failed validation; production unchanged: "
+                + "; ".join(failures)
+            )
+        with transaction(s, st.rollback):
+            s.execute(q.save_prior(), [oms])
+            s.execute(q.delete_staged(), [oms])
+            s.execute(q.insert_staged_with_state(), [*lineage, None, now])
+            s.execute(q.mark_deleted(unseen=False), [True, "deleted", *lineage, now, oms, False])
+            s.execute(q.delete_quarantine_changed(), [SOURCE_OMS, oms])
+            s.execute(q.insert_quarantine(), [SOURCE_OMS, run.partition_key, run.run_id, now])
             for sql in q.drop_staging():
-                try:
-                    s.execute(sql)
-                except Exception:  # the original error is what matters
-                    break
-            raise
+                s.execute(sql)
     landed = [r for r in batch.rows if r.source_id not in stale]
     return OmsChangeReport(
         oms=oms,

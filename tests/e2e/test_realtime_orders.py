@@ -5,7 +5,8 @@ retry schedule sped up), the webhook receiver as its own process, the SQLite cha
 registration job, `order_changes_sensor` and `monday_order_poll_sensor` evaluated on the instance
 `make ui` runs (deploy/dagster.yaml), runs of `realtime_order_updates_job`, one DuckDB file and real
 dbt (order_master built incrementally). The warehouse is built once by a full landing and `dbt build`,
-as the nightly run leaves it.
+as the nightly run leaves it. The OMS half: the OMS emulator beside the sandbox, synced by the nightly
+(dlt), its changes found by `oms_order_poll_sensor` and applied by the same runs.
 
 A "tick" here is what the daemon does every few seconds: evaluate the sensor, launch its run request
 (run in process, on the same instance, like the run worker the daemon would start).
@@ -14,6 +15,7 @@ A "tick" here is what the daemon does every few seconds: evaluate the sensor, la
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -32,14 +34,20 @@ import pytest
 from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.resources import SlackResource, WarehouseResource
 from customer_master.monday import MondayClient
+from customer_master.oms.config import SHOPIFY_YML, load_oms_source
+from customer_master.oms.pipeline import duckdb_destination
+from customer_master.oms.source import OmsConnection
 from customer_master.realtime.store import ChangeStore
 from customer_master.realtime_defs import assets as realtime_assets
 from customer_master.realtime_defs import jobs as realtime_jobs
 from customer_master.realtime_defs import sensors as realtime_sensors
 from customer_master.realtime_defs.resources import ChangeStoreResource
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
+from customer_master.sandbox.oms import OmsServer, OmsSpec
 from customer_master.settings import dbt_vars, get_settings
+from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.duckdb import DuckDBWarehouse
+from customer_master.warehouse.oms_landing import sync_oms
 from tests.integration.dbt_helpers import land_boards, run_dbt
 
 pytestmark = pytest.mark.slow
@@ -422,3 +430,102 @@ def test_a_burst_of_1000_changes_is_applied_completely(live):
         got = dict(con.execute("select monday_source_id, quantity from order_master").fetchall())
     assert all(got[item] == 10_000 + n for n, item in enumerate(items))
     assert live.store.stats().success_rate == 1.0
+
+
+# ------------------------------------------------------------------ the OMS, polled (issue 13 §2)
+
+
+@pytest.fixture(scope="module")
+def oms_live(tmp_path_factory):
+    """The Monday sandbox and the OMS emulator beside it (Shopify shape, shared customers and order
+    numbers), landed by the nightly (full Monday pull, the OMS sync through dlt) and built with dbt;
+    the OMS enabled through the variables a deployment sets. In this module (not a file of its own):
+    order-update runs share dbt's `target/realtime`, so they must not run beside another file's."""
+    work = tmp_path_factory.mktemp("realtime_oms_e2e")
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copy(DEPLOY_DAGSTER_YAML, home / "dagster.yaml")
+    db, store = work / "warehouse.duckdb", work / "changes.sqlite"
+    workspace = WorkspaceSpec(orders=60, dirt=False)
+    with (
+        SandboxServer(workspace) as sandbox,
+        OmsServer(OmsSpec.for_workspace(workspace, orders=40), shape="shopify") as oms,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        env = {
+            "CM_DUCKDB_PATH": str(db),
+            "DAGSTER_HOME": str(home),
+            "CM_OMS_ENABLED": "true",
+            "OMS_SOURCE": str(SHOPIFY_YML),
+            "OMS_API_URL": oms.base_url,
+            "OMS_API_TOKEN": oms.token,
+        }
+        for name, value in env.items():
+            mp.setenv(name, value)
+        get_settings.cache_clear()
+        source = load_oms_source(SHOPIFY_YML)
+        land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db))
+        sync_oms(
+            DuckDBWarehouse(db),
+            source,
+            destination=duckdb_destination(db),
+            pipeline_dir=work / "dlt",
+            connection=OmsConnection.resolve(source, api_url=oms.base_url, token=oms.token, username=None),
+            run=RunInfo("nightly-1", "oms/orders", "2026-11-01", dt.datetime(2026, 11, 1, 2)),
+        )
+        built = run_dbt(
+            ["build", "--vars", json.dumps(dbt_vars(get_settings()))], work, env={"DBT_TARGET": "duckdb"}
+        )
+        assert built.returncode == 0, built.stdout[-3000:]
+        resources = {
+            "monday": MondayResource(api_url=sandbox.url, api_token=SANDBOX_TOKEN, max_attempts=3),
+            "warehouse": WarehouseResource(duckdb_path=str(db)),
+            "change_store": ChangeStoreResource(path=str(store)),
+            "slack": SlackResource(webhook_url=None),
+        }
+        defs = dg.Definitions(
+            assets=[realtime_assets.order_updates],
+            jobs=[realtime_assets.realtime_order_updates_job],
+            sensors=[realtime_sensors.oms_order_poll_sensor],
+            resources=resources,
+        )
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            yield Live(sandbox, None, store, db, instance, defs, resources), oms, source.name
+    get_settings.cache_clear()
+
+
+def test_an_oms_order_changed_is_polled_and_reaches_order_master(oms_live):
+    live, oms, name = oms_live
+    both = {str(b["order_id"]) for b in oms.control.facts()["both_systems"]}
+    with duckdb.connect(str(live.db), read_only=True) as con:
+        rows = con.execute(
+            "select oms_source_id from order_master where source = 'oms' and is_open order by 1"
+        ).fetchall()
+    updated, deleted = [r[0].split(":", 1)[1] for r in rows if r[0].split(":", 1)[1] not in both][:2]
+    # The emulator stamps changes with its clock: now, as a live OMS would (the poll's cursor is real time).
+    oms.control.set_clock(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    assert live.tick("oms_order_poll_sensor") == []  # the first poll: nothing changed since yesterday
+    oms.control.update_order(int(updated), quantity=321)
+    oms.control.delete_order(int(deleted))
+
+    runs = live.tick("oms_order_poll_sensor")  # the poll stores both changes and launches the run itself
+    assert len(runs) == 1 and runs[0].success
+    with duckdb.connect(str(live.db), read_only=True) as con:
+        got = dict(
+            (r[0], r[1:])
+            for r in con.execute(
+                "select oms_source_id, quantity, is_active from order_master where oms_source_id in (?, ?)",
+                [f"{name}:{updated}", f"{name}:{deleted}"],
+            ).fetchall()
+        )
+    assert got == {
+        f"{name}:{updated}": (321, True),
+        f"{name}:{deleted}": (got[f"{name}:{deleted}"][0], False),
+    }
+    mats = {
+        m.asset_key.to_user_string(): m
+        for m in runs[0].asset_materializations_for_node("apply_order_changes")
+    }
+    assert mats["realtime/order_updates"].metadata["applied"].value == 2
+    assert mats["order_master"].metadata["order_changes"].value == 2
+    assert live.tick("oms_order_poll_sensor") == []  # nothing new: no run
