@@ -13,10 +13,8 @@ the token from MONDAY_API_TOKEN; it is never printed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,7 +29,7 @@ from customer_master.board_mapping.model import (
 )
 from customer_master.board_mapping.resolve import FieldResolution, resolve_entity
 from customer_master.board_mapping.samples import cell_texts, field_values
-from customer_master.monday import MondayClient, MondayError
+from customer_master.monday import MondayAuthError, MondayClient, MondayError
 from customer_master.monday.models import Board, ItemPage
 from customer_master.settings import get_settings
 
@@ -39,20 +37,12 @@ SAMPLE_ITEMS = 100
 SHOWN_VALUES = 3
 
 
-@contextmanager
-def monday_client(sample_items: int) -> Iterator[MondayClient]:
-    settings = get_settings()
-    token = os.environ.get("MONDAY_API_TOKEN", "")
-    if not token:
-        raise SystemExit("set MONDAY_API_TOKEN (Monday → avatar → Developers → My access tokens)")
-    with MondayClient(
-        settings.monday_url,
-        token,
-        api_version=settings.monday_api_version,
-        timeout=settings.monday_timeout_seconds,
-        page_limit=sample_items,
-    ) as client:
-        yield client
+def monday_client(sample_items: int) -> MondayClient:
+    """The settings' Monday client reading `sample_items` items a page (use it in a `with`)."""
+    try:
+        return MondayClient.from_settings(get_settings(), page_limit=sample_items)
+    except MondayAuthError as exc:  # MONDAY_API_TOKEN is not set: say how to get one, no traceback
+        raise SystemExit(exc.reason) from None
 
 
 def read_board(client: MondayClient, board_id: str) -> tuple[Board, ItemPage | None]:

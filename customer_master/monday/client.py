@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -64,6 +65,9 @@ from customer_master.retry import (
     transport_error_is_transient,
 )
 
+if TYPE_CHECKING:
+    from customer_master.settings import Settings
+
 log = logging.getLogger("customer_master.monday")
 
 DEFAULT_API_URL = "https://api.monday.com/v2"
@@ -74,6 +78,8 @@ DEFAULT_COMPLEXITY_RESERVE = 100_000
 # long enough to ride out a few minutes of rate limits or a flapping gateway.
 DEFAULT_RETRY_BUDGET_SECONDS = 300.0
 _BODY_PREVIEW = 300
+TOKEN_ENV_VAR = "MONDAY_API_TOKEN"
+MISSING_TOKEN = f"set {TOKEN_ENV_VAR} (Monday -> avatar -> Developers -> My access tokens)"
 
 
 class MondayClient:
@@ -147,6 +153,25 @@ class MondayClient:
         )
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, environ: Mapping[str, str] | None = None, **options: Any
+    ) -> MondayClient:
+        """The client the operator commands use: the settings' URL (MONDAY_API_URL, else the
+        sandbox or api.monday.com by CM_ENV), API version and timeout; the token from
+        MONDAY_API_TOKEN in `environ` (default the process environment); `options` go to the
+        constructor (e.g. `page_limit`). A missing token raises MondayAuthError saying how to get
+        one (`.reason` is the bare sentence); the token itself is never part of any message."""
+        token = (os.environ if environ is None else environ).get(TOKEN_ENV_VAR, "")
+        if not token:
+            raise MondayAuthError(MISSING_TOKEN, purpose="configuration")
+        options = {
+            "api_version": settings.monday_api_version,
+            "timeout": settings.monday_timeout_seconds,
+            **options,
+        }
+        return cls(settings.monday_url, token, token_env_var=TOKEN_ENV_VAR, **options)
 
     def close(self) -> None:
         self._http.close()

@@ -136,19 +136,12 @@ def _orders_board() -> str:
 
 def _monday_client() -> MondayClient:
     """A Monday client as the pipeline builds it (MONDAY_API_TOKEN, MONDAY_API_URL or the sandbox)."""
-    from customer_master.monday import MondayClient
+    from customer_master.monday import MondayAuthError, MondayClient
 
-    settings = _settings()
-    token = os.environ.get("MONDAY_API_TOKEN", "")
-    if not token:
-        raise SystemExit("set MONDAY_API_TOKEN (Monday -> avatar -> Developers -> My access tokens)")
-    return MondayClient(
-        settings.monday_url,
-        token,
-        token_env_var="MONDAY_API_TOKEN",
-        api_version=settings.monday_api_version,
-        timeout=settings.monday_timeout_seconds,
-    )
+    try:
+        return MondayClient.from_settings(_settings())
+    except MondayAuthError as exc:  # MONDAY_API_TOKEN is not set: say how to get one, no traceback
+        raise SystemExit(exc.reason) from None
 
 
 def _wait_for_receiver(port: int, seconds: float) -> None:

@@ -11,7 +11,8 @@ dbt runner and the run id), so the whole path runs and is tested on its own:
            moved-away items are marked, a version older than the warehouse's is dropped)
     build  order_master incrementally: dbt recomputes only the orders of the changed items
     settle the changes applied (their lag recorded), or on failure back to waiting, parked after the
-           last attempt with the error
+           last attempt with the error; when the warehouse was locked by another process, back to
+           waiting without counting the attempt
 
 Changes are keyed (source, board, item); a change of a board other than the Orders board never gets
 here (the receiver and the poller store those as ignored), and one that does is refused by name.
@@ -30,6 +31,7 @@ from customer_master.common import truncate
 from customer_master.monday import MondayClient
 from customer_master.monday.models import ItemStateChange
 from customer_master.realtime.store import Change, ChangeStore, percentile
+from customer_master.warehouse.analyst import is_lock_error, is_lock_message
 from customer_master.warehouse.base import RunInfo, Warehouse
 
 if TYPE_CHECKING:  # the OMS side imports dlt (~1.5 s): only a run with OMS changes pays for it
@@ -168,7 +170,8 @@ def apply_pending_changes(
     oms: Callable[[], AbstractContextManager[OmsChangeReader]] | None = None,
 ) -> ApplyReport:
     """Claim this run's changes and apply them; on any error they go back to waiting (parked after
-    `max_attempts`) and the error is raised, so the run fails and says why.
+    `max_attempts`; a warehouse locked by another process counts no attempt) and the error is
+    raised, so the run fails and says why.
 
     `oms` opens the OMS reader (`OmsChangeReader.from_settings`) when an OMS is configured;
     `sources` (which changes to claim) defaults to Monday's, and the OMS's when `oms` is given."""
@@ -187,6 +190,17 @@ def apply_pending_changes(
         build_order_master(order_changes_vars(changes))
         built = time.perf_counter()
     except BaseException as exc:
+        if warehouse_locked(exc):
+            # Not the changes' fault: a long lock (the nightly run's dbt, an analyst's session) must
+            # never use up their attempts and park them. The next run tries them again.
+            released = store.release(run_id)
+            log.error(
+                "the warehouse is locked by another process; %d change(s) back to waiting, "
+                "attempts not counted: %s",
+                released,
+                truncate(str(exc), 500),
+            )
+            raise
         failed = store.fail(run_id, truncate(f"{type(exc).__name__}: {exc}", 500), max_attempts=max_attempts)
         log.error(
             "applying %d order change(s) failed: %d back to waiting, %d parked after %d attempts",
@@ -211,6 +225,12 @@ def apply_pending_changes(
         seconds_dbt=built - landed,
         by_kind=kinds,
     )
+
+
+def warehouse_locked(exc: BaseException) -> bool:
+    """The DuckDB warehouse was held by another process: DuckDB's own error (or the warehouse's after
+    waiting), or dbt's failure (`build_order_master`'s RuntimeError) quoting it."""
+    return is_lock_error(exc) or (isinstance(exc, RuntimeError) and is_lock_message(str(exc)))
 
 
 def _land_monday(

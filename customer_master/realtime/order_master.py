@@ -2,19 +2,21 @@
 
 Seconds count here (a change must be in order_master within 30 s), so the run avoids what a dbt
 subprocess costs on every call:
-- dbt runs in this process (`dbtRunner`): the run worker has dbt imported already (dagster-dbt
-  imports it), a new `dbt` process would spend ~4 s importing it again;
+- dbt runs in this process (`dbtRunner`), imported on a thread as the run starts (`prewarm`): a
+  `dbt` subprocess would import it again after the changes landed;
 - the changed ids travel in the environment (`DBT_ORDER_CHANGES`, read by
   dbt_project/macros/order_changes.sql), not in `--vars`: a var that differs on every run makes dbt
   parse the whole project again (~7 s); a changed env var re-parses only the files that read it;
 - the runs share one target directory (`target/realtime`), so each finds the previous one's partial
   parse state.
 A DuckDB file held by another process (the nightly run's dbt, an analyst's write connection) is
-waited for, like the loader waits, up to `lock_timeout_seconds`.
+waited for, like the loader waits, up to `lock_timeout_seconds`. An order_master whose columns a
+deploy changed (dbt refuses the incremental run: `on_schema_change='fail'`) is rebuilt whole, once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -25,20 +27,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from customer_master.warehouse.analyst import is_lock_message
+
 log = logging.getLogger(__name__)
 
 CHANGES_ENV = "DBT_ORDER_CHANGES"
 REALTIME_TARGET_DIR = "realtime"
-_LOCK_MARKERS = ("could not set lock", "conflicting lock", "lock on file")
 
 
 def dbt_args(
-    *, project_dir: Path, profiles_dir: Path, target: str, dbt_vars: Mapping[str, Any], target_path: Path
+    *,
+    project_dir: Path,
+    profiles_dir: Path,
+    target: str,
+    dbt_vars: Mapping[str, Any],
+    target_path: Path,
+    select: str = "order_master",
 ) -> list[str]:
     return [
         "run",
         "--select",
-        "order_master",
+        select,
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
@@ -82,8 +91,15 @@ def failure_messages(result: Any) -> list[str]:
     return messages or ["dbt reported a failure without a message (see target/realtime/dbt.log)"]
 
 
+def is_schema_drift(messages: Sequence[str]) -> bool:
+    """dbt refused the incremental run because order_master's columns differ from the model's
+    (`on_schema_change='fail'`): a deploy changed the model and no full build has run since."""
+    return any("schemas on this incremental model are out of sync" in m for m in messages)
+
+
 def is_lock_failure(messages: Sequence[str]) -> bool:
-    return any(marker in m.lower() for m in messages for marker in _LOCK_MARKERS)
+    """Whether dbt failed because another process holds the DuckDB file (it is worth waiting)."""
+    return any(is_lock_message(m) for m in messages)
 
 
 def build_order_master(
@@ -103,13 +119,15 @@ def build_order_master(
     Raises RuntimeError with dbt's own messages when it fails."""
     from dbt.cli.main import dbtRunner  # imported here: only a realtime run needs it
 
-    args = dbt_args(
+    args_for = functools.partial(
+        dbt_args,
         project_dir=project_dir,
         profiles_dir=profiles_dir,
         target=target,
         dbt_vars=dbt_vars,
         target_path=target_path or project_dir / "target" / REALTIME_TARGET_DIR,
     )
+    args = args_for()
     started = time.perf_counter()
     deadline = time.monotonic() + lock_timeout_seconds
     changes = json.dumps({k: list(v) for k, v in order_changes.items()}, sort_keys=True)
@@ -124,6 +142,16 @@ def build_order_master(
             if result.success:
                 return time.perf_counter() - started
             messages = failure_messages(result)
+            if is_schema_drift(messages) and os.environ[CHANGES_ENV] != "{}":
+                # Rebuilt whole, once, with the views it reads (they may have changed too): the same
+                # rows the incremental run would give, in the new shape; the nightly does the same.
+                log.warning(
+                    "order_master's columns differ from its model (a deploy changed it since the last "
+                    "full build): rebuilding it whole with the views it reads"
+                )
+                os.environ[CHANGES_ENV] = "{}"
+                args = args_for(select="+order_master")
+                continue
             if not (is_lock_failure(messages) and time.monotonic() < deadline):
                 raise RuntimeError("dbt run of order_master failed: " + "; ".join(messages[-3:]))
             log.info("the warehouse is locked by another process; dbt tries again in 1 s")

@@ -10,6 +10,7 @@ Life of a change (one row per source/board/item in `changes`):
 
     (new event) -> pending --claim--> running --complete--> applied --(new event)--> pending ...
                      ^                   |  \\--complete, dirty--> pending (an event came mid-run)
+                     |                   |\\--release--> pending (warehouse locked: attempt not counted)
                      |                   \\--fail--> pending (attempts < max) | parked (attempts >= max)
                      \\--------retry_parked (operator) / new event-------- parked
 
@@ -437,6 +438,18 @@ class ChangeStore:
                     [(now, r["source"], r["board_id"], r["item_id"], outcome, run_id, error) for r in group],
                 )
         return FailResult(requeued=len(retried), parked=[_key(r) for r in parked])
+
+    def release(self, run_id: str) -> int:
+        """The run could not try its changes (the warehouse was held by another process): they go
+        back to pending as they were, the attempt not counted and no outcome logged, so a long lock
+        never parks them. first_seen_at is kept. Returns how many went back."""
+        now = self.clock()
+        with self._transaction() as conn:
+            return conn.execute(
+                "UPDATE changes SET status = 'pending', run_id = NULL, dirty = 0, status_changed_at = ?"
+                " WHERE status = 'running' AND run_id = ?",
+                (now, run_id),
+            ).rowcount
 
     def retry_parked(self, keys: Iterable[ChangeKey] | None = None) -> int:
         """Operator action: parked changes (all, or `keys`) back to pending with a fresh attempt budget.

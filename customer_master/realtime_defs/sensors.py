@@ -19,7 +19,8 @@ import datetime as dt
 import json
 import logging
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import dagster as dg
 
@@ -46,6 +47,7 @@ from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _S = get_settings()
 _T = get_thresholds()
@@ -58,6 +60,12 @@ _OMS_POLLING = (
     else dg.DefaultSensorStatus.STOPPED
 )
 
+# After a failed order-update run the next one waits this long (its changes stay waiting).
+RETRY_AFTER_FAILURE_S = 30.0
+WAITING_NOTHING = (
+    "no order changes waiting, a run is already applying them, or the last run failed less than "
+    f"{RETRY_AFTER_FAILURE_S:.0f} s ago"
+)
 LAG_LIMIT = f"{_T.order_lag_seconds:.0f} s behind the order changes"
 _FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 _IN_FLIGHT = [
@@ -91,12 +99,40 @@ def run_in_flight(instance: dg.DagsterInstance) -> bool:
     return bool(runs)
 
 
+def failed_recently(instance: dg.DagsterInstance, now: float) -> bool:
+    """The latest order-update run failed less than RETRY_AFTER_FAILURE_S ago: the next waits, so a
+    cause that lasts (a warehouse another process holds, Monday down) is not hammered every tick."""
+    records = instance.get_run_records(dg.RunsFilter(job_name=REALTIME_JOB_NAME), limit=1)
+    if not records or records[0].dagster_run.status != dg.DagsterRunStatus.FAILURE:
+        return False
+    ended = records[0].end_time or records[0].update_timestamp.timestamp()
+    return now - ended < RETRY_AFTER_FAILURE_S
+
+
 def launch_if_waiting(instance: dg.DagsterInstance, store: ChangeStore) -> dg.RunRequest | None:
     """One run for everything waiting, unless one is already queued or running (it, or the run after
-    it, takes the rest: changes that arrive meanwhile wait in the store, never in a second run)."""
-    if store.pending_count() == 0 or run_in_flight(instance):
+    it, takes the rest: changes that arrive meanwhile wait in the store, never in a second run), or
+    the last one failed moments ago."""
+    if store.pending_count() == 0 or run_in_flight(instance) or failed_recently(instance, time.time()):
         return None
     return dg.RunRequest(tags={"customer_master/trigger": "order_changes"})
+
+
+def _poll_and_launch(
+    context: dg.SensorEvaluationContext,
+    change_store: ChangeStoreResource,
+    poll: Callable[[ChangeStore], T],
+) -> tuple[T, dg.RunRequest | None]:
+    """Every sensor's tick: open the change store, `poll` it (store the changes found, or settle the
+    runs that died), then one run if changes wait (`launch_if_waiting`), the store still open.
+    Returns what `poll` returned and the run to launch, if any."""
+    with change_store.open() as store:
+        found = poll(store)
+        return found, launch_if_waiting(context.instance, store)
+
+
+def _or_skip(request: dg.RunRequest | None, reason: str) -> dg.RunRequest | dg.SkipReason:
+    return request if request is not None else dg.SkipReason(reason)
 
 
 def live_alerts(
@@ -172,20 +208,20 @@ def order_changes_sensor(
     context: dg.SensorEvaluationContext, change_store: ChangeStoreResource, slack: SlackResource
 ):
     remembered = json.loads(context.cursor) if context.cursor else {}
-    with change_store.open() as store:
+
+    def settle_and_watch(store: ChangeStore) -> tuple[list[Alert], dict[str, Any]]:
         for note in settle_dead_runs(context.instance, store, _S.realtime_max_attempts):
             context.log.warning(note)
-        alerts, state = live_alerts(store, remembered, time.time())
-        request = launch_if_waiting(context.instance, store)
+        return live_alerts(store, remembered, time.time())
+
+    (alerts, state), request = _poll_and_launch(context, change_store, settle_and_watch)
     if alerts:
         notifier = slack.get_notifier(logger=log)
         for alert in alerts:
             notifier.send(alert)
+    # After the alerts went out: an alert that failed to send is sent again on the next tick.
     context.update_cursor(json.dumps(state, sort_keys=True))
-    if request is not None:
-        yield request
-    else:
-        yield dg.SkipReason("no order changes waiting, or a run is already applying them")
+    return _or_skip(request, WAITING_NOTHING)
 
 
 @dg.sensor(
@@ -203,21 +239,22 @@ def monday_order_poll_sensor(
     context: dg.SensorEvaluationContext, monday: MondayResource, change_store: ChangeStoreResource
 ):
     board_id = configured_mapping().board_ids["orders"]
-    with change_store.open() as store, monday.get_client() as client:
-        report = poll_board(
-            client,
-            store,
-            change_store.poll_state(),
-            board_id,
-            today=dt.date.fromisoformat(today_partition()),
-            state_check_every=_S.poll_state_check_every,
-        )
+
+    def poll(store: ChangeStore) -> str:
+        with monday.get_client() as client:
+            report = poll_board(
+                client,
+                store,
+                change_store.poll_state(),
+                board_id,
+                today=dt.date.fromisoformat(today_partition()),
+                state_check_every=_S.poll_state_check_every,
+            )
         context.log.info(report.summary())
-        request = launch_if_waiting(context.instance, store)
-    if request is not None:
-        yield request
-    else:
-        yield dg.SkipReason(report.summary())
+        return report.summary()
+
+    summary, request = _poll_and_launch(context, change_store, poll)
+    return _or_skip(request, summary)
 
 
 @dg.sensor(
@@ -236,8 +273,11 @@ def oms_order_poll_sensor(context: dg.SensorEvaluationContext, change_store: Cha
         return dg.SkipReason("the OMS is not enabled (CM_OMS_ENABLED)")
     from customer_master.oms.changes import OmsChangeReader, OmsPollState, poll_oms  # imports dlt
 
-    with change_store.open() as store, OmsChangeReader.from_settings(get_settings()) as reader:
-        report = poll_oms(store, OmsPollState(change_store.path), reader)
+    def poll(store: ChangeStore) -> str:
+        with OmsChangeReader.from_settings(get_settings()) as reader:
+            report = poll_oms(store, OmsPollState(change_store.path), reader)
         context.log.info(report.summary())
-        request = launch_if_waiting(context.instance, store)
-    return request if request is not None else dg.SkipReason(report.summary())
+        return report.summary()
+
+    summary, request = _poll_and_launch(context, change_store, poll)
+    return _or_skip(request, summary)

@@ -28,6 +28,8 @@ from customer_master.warehouse.base import AnalystCopy
 ANALYST_DIR = "analyst"
 ANALYST_FILE = "customer_master.duckdb"
 _ALIAS = "cm_analyst_copy"
+# What a held lock's message contains, whoever reports it (DuckDB itself, or dbt-duckdb through dbt).
+LOCK_MARKERS = ("could not set lock", "conflicting lock", "lock on file")
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in /usr/bin/python3 (PID 123)'
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -41,8 +43,17 @@ def analyst_copy_path(warehouse_path: str | Path) -> Path:
     return Path(warehouse_path).parent / ANALYST_DIR / ANALYST_FILE
 
 
+def is_lock_message(text: str) -> bool:
+    """Whether `text` (DuckDB's error, or dbt's report of it) says another process holds the file."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in LOCK_MARKERS)
+
+
 def is_lock_error(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+    """DuckDB's error for a file another process holds, or ours after waiting for it too long."""
+    if isinstance(exc, WarehouseLockedError):
+        return True
+    return isinstance(exc, duckdb.IOException) and is_lock_message(str(exc))
 
 
 def lock_holder(message: str) -> str | None:

@@ -37,7 +37,7 @@ from customer_master.monday import MondayClient
 from customer_master.oms.config import SHOPIFY_YML, load_oms_source
 from customer_master.oms.pipeline import duckdb_destination
 from customer_master.oms.source import OmsConnection
-from customer_master.realtime.store import ChangeStore
+from customer_master.realtime.store import ChangeKey, ChangeStore
 from customer_master.realtime_defs import assets as realtime_assets
 from customer_master.realtime_defs import jobs as realtime_jobs
 from customer_master.realtime_defs import sensors as realtime_sensors
@@ -170,6 +170,20 @@ class Live:
         return [r[0] for r in rows]
 
 
+def _build_and_wire(work: Path, sandbox_url: str, db: Path, store: Path) -> dict:
+    """dbt builds the landed warehouse (as the nightly leaves it); the resources the runs use."""
+    built = run_dbt(
+        ["build", "--vars", json.dumps(dbt_vars(get_settings()))], work, env={"DBT_TARGET": "duckdb"}
+    )
+    assert built.returncode == 0, built.stdout[-3000:]
+    return {
+        "monday": MondayResource(api_url=sandbox_url, api_token=SANDBOX_TOKEN, max_attempts=3),
+        "warehouse": WarehouseResource(duckdb_path=str(db)),
+        "change_store": ChangeStoreResource(path=str(store)),
+        "slack": SlackResource(webhook_url=None),
+    }
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     work = tmp_path_factory.mktemp("realtime_e2e")
@@ -187,16 +201,7 @@ def live(tmp_path_factory):
         mp.setenv("CM_DUCKDB_PATH", str(db))  # dbt's profile reads the same variable
         mp.setenv("DAGSTER_HOME", str(home))
         land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db))
-        built = run_dbt(
-            ["build", "--vars", json.dumps(dbt_vars(get_settings()))], work, env={"DBT_TARGET": "duckdb"}
-        )
-        assert built.returncode == 0, built.stdout[-3000:]
-        resources = {
-            "monday": MondayResource(api_url=sandbox.url, api_token=SANDBOX_TOKEN, max_attempts=3),
-            "warehouse": WarehouseResource(duckdb_path=str(db)),
-            "change_store": ChangeStoreResource(path=str(store)),
-            "slack": SlackResource(webhook_url=None),
-        }
+        resources = _build_and_wire(work, sandbox.url, db, store)
         defs = dg.Definitions(
             assets=[realtime_assets.order_updates],
             jobs=[realtime_assets.realtime_order_updates_job, realtime_jobs.register_monday_webhooks_job],
@@ -432,6 +437,32 @@ def test_a_burst_of_1000_changes_is_applied_completely(live):
     assert live.store.stats().success_rate == 1.0
 
 
+def test_after_a_failed_run_the_next_waits_before_trying_again(live):
+    (item,) = live.open_items(1)
+    live.store.enqueue([(ChangeKey("monday", ORDERS, item), None, "update_column_value")])
+    # Monday unreachable for this one run (a closed port): the run fails, its change waits again.
+    broken = {
+        **live.resources,
+        "monday": MondayResource(api_url="http://127.0.0.1:9/v2", api_token="x", max_attempts=1),
+    }
+    job = dg.Definitions(jobs=[realtime_assets.realtime_order_updates_job], resources=broken).resolve_job_def(
+        realtime_assets.REALTIME_JOB_NAME
+    )
+    failed = job.execute_in_process(instance=live.instance, raise_on_error=False)
+    assert not failed.success and live.store.pending_count() == 1
+    assert live.tick() == []  # the sensor waits instead of launching the same failure again at once
+    now = time.time()
+    assert realtime_sensors.failed_recently(live.instance, now)
+    assert not realtime_sensors.failed_recently(live.instance, now + realtime_sensors.RETRY_AFTER_FAILURE_S)
+    # Then a run applies it (launched directly here: the 30 s are not waited out in a test).
+    assert (
+        live.defs.resolve_job_def(realtime_assets.REALTIME_JOB_NAME)
+        .execute_in_process(instance=live.instance)
+        .success
+    )
+    assert live.store.pending_count() == 0
+
+
 # ------------------------------------------------------------------ the OMS, polled (issue 13 §2)
 
 
@@ -473,16 +504,7 @@ def oms_live(tmp_path_factory):
             connection=OmsConnection.resolve(source, api_url=oms.base_url, token=oms.token, username=None),
             run=RunInfo("nightly-1", "oms/orders", "2026-11-01", dt.datetime(2026, 11, 1, 2)),
         )
-        built = run_dbt(
-            ["build", "--vars", json.dumps(dbt_vars(get_settings()))], work, env={"DBT_TARGET": "duckdb"}
-        )
-        assert built.returncode == 0, built.stdout[-3000:]
-        resources = {
-            "monday": MondayResource(api_url=sandbox.url, api_token=SANDBOX_TOKEN, max_attempts=3),
-            "warehouse": WarehouseResource(duckdb_path=str(db)),
-            "change_store": ChangeStoreResource(path=str(store)),
-            "slack": SlackResource(webhook_url=None),
-        }
+        resources = _build_and_wire(work, sandbox.url, db, store)
         defs = dg.Definitions(
             assets=[realtime_assets.order_updates],
             jobs=[realtime_assets.realtime_order_updates_job],

@@ -7,7 +7,8 @@ in the environment, as the Dagster asset does. What must hold:
 every kind of change reaches order_master; the read is of Monday *now*, so an update after a
 delete does not resurrect the order; a version older than the warehouse's never overwrites it;
 a change of another board is refused; a failing run puts its changes back, parked after the last
-attempt with the error; a second apply of the same change changes nothing.
+attempt with the error, but never for a warehouse locked by another process (no attempt
+counted); a second apply of the same change changes nothing.
 """
 
 from __future__ import annotations
@@ -206,3 +207,68 @@ def test_applying_the_same_change_twice_changes_nothing(world):
     _enqueue(world, item)
     _apply(world, run_id="run-twice")
     assert _rows(db_path, "select * exclude (updated_at) from order_master order by order_id") == first
+
+
+def test_a_locked_warehouse_never_parks_the_changes(world, caplog):
+    """dbt failing because another process holds the DuckDB file (the nightly run, an analyst) is not
+    the changes' fault: they go back to waiting without counting an attempt, however long it lasts."""
+    control, db_path, store = world["sandbox"].control, world["db"], world["store"]
+    (item,) = _open_items(db_path, 1)
+    control.update_item(ORDERS, item, column_values={QUANTITY: json.dumps("1357")})
+    _enqueue(world, item)
+
+    def locked_build(changes: dict) -> None:
+        raise RuntimeError(
+            'dbt run of order_master failed: IO Error: Could not set lock on file "warehouse.duckdb": '
+            "Conflicting lock is held in /usr/bin/python3 (PID 4242)"
+        )
+
+    def parked() -> list[str]:  # an earlier test of this module parks a change of its own
+        return [p.key.item_id for p in store.parked() if p.key.item_id == item]
+
+    max_attempts = 2
+    for n in range(max_attempts + 3):
+        with (
+            caplog.at_level("ERROR", logger="customer_master.realtime.apply"),
+            pytest.raises(RuntimeError, match="Could not set lock"),
+        ):
+            _apply(world, run_id=f"run-locked-{n}", custom_build=locked_build, max_attempts=max_attempts)
+        assert store.pending_count() == 1 and parked() == []
+    assert store.running_run_ids() == []
+    assert (
+        "the warehouse is locked by another process; 1 change(s) back to waiting, attempts not counted"
+        in caplog.text
+    )
+    [claimed] = store.claim("run-peek")
+    assert claimed.attempts == 0
+    store.release("run-peek")
+
+    report, _ = _apply(world, run_id="run-unlocked", max_attempts=max_attempts)
+    assert report.applied == 1 and _order(db_path, item)["quantity"] == 1357
+    assert store.pending_count() == 0 and parked() == []
+
+
+def test_an_order_master_a_deploy_changed_is_rebuilt_whole_then_updated(world, caplog):
+    """A deploy added a column to order_master's model and no full build has run since (here the
+    table lacks one): dbt refuses the incremental run (on_schema_change='fail'); the run rebuilds
+    order_master whole, once, in the model's shape, with the change in it."""
+    control, db_path = world["sandbox"].control, world["db"]
+    (item,) = _open_items(db_path, 1)
+    columns = [r[0] for r in _rows(db_path, "select column_name from (describe order_master)")]
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("alter table order_master drop column product")
+    control.update_item(ORDERS, item, column_values={QUANTITY: json.dumps("4321")})
+    _enqueue(world, item)
+    with caplog.at_level("WARNING", logger="customer_master.realtime.order_master"):
+        report, _ = _apply(world, run_id="run-after-deploy")
+    assert report.applied == 1 and _order(db_path, item)["quantity"] == 4321
+    assert [r[0] for r in _rows(db_path, "select column_name from (describe order_master)")] == columns
+    assert "rebuilding it whole" in caplog.text
+    # and the next change is incremental again
+    (other,) = _open_items(db_path, 1)
+    control.update_item(ORDERS, other, column_values={QUANTITY: json.dumps("4322")})
+    _enqueue(world, other)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="customer_master.realtime.order_master"):
+        _apply(world, run_id="run-after-deploy-2")
+    assert _order(db_path, other)["quantity"] == 4322 and "rebuilding" not in caplog.text

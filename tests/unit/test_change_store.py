@@ -339,6 +339,34 @@ def test_retry_parked_by_key_and_new_event_unparks(store):
     assert [p.key for p in store.parked()] == [key("3")]
 
 
+def test_release_requeues_without_counting_an_attempt(store, clock):
+    """A run that could not try its changes (the warehouse locked) puts them back as they were:
+    no attempt counted, no outcome logged, so a long lock never parks them."""
+    event(store, "d1", "1")
+    event(store, "d2", "2")
+    first_seen = change_row(store, key("1"))["first_seen_at"]
+    store.claim("r0")
+    store.fail("r0", "a real error", max_attempts=3)  # one attempt used: release must keep it
+    for n in range(1, 6):  # more releases than max_attempts
+        clock.now += 1
+        assert len(store.claim(f"r{n}")) == 2
+        assert store.release(f"r{n}") == 2
+    for item in ("1", "2"):
+        row = change_row(store, key(item))
+        assert (row["status"], row["attempts"], row["run_id"], row["dirty"]) == ("pending", 1, None, 0)
+        assert row["status_changed_at"] == clock.now
+    assert change_row(store, key("1"))["first_seen_at"] == first_seen  # the lag stays honest
+    assert store.running_run_ids() == [] and store.parked() == []
+    assert [r[0] for r in rows(store.path, "SELECT outcome FROM outcomes")] == ["failed", "failed"]
+    assert store.release("r5") == 0 and store.release("nobody") == 0
+    # An event that came while the run held them: released as pending, read again by the next run.
+    [claimed, _] = store.claim("r6")
+    assert claimed.attempts == 1
+    event(store, "d1b", "1")
+    assert store.release("r6") == 2
+    assert store.pending_count() == 2 and change_row(store, key("1"))["dirty"] == 0
+
+
 def test_fail_truncates_huge_errors(store):
     event(store, "d1", "1")
     store.claim("r1")
