@@ -111,6 +111,8 @@ def env_for(home: Path, data: Path, sandbox_url: str, webhook_port: int, mode: s
         MONDAY_API_TOKEN="sandbox-token",
         CM_WEBHOOK_PORT=str(webhook_port),
         CM_REALTIME_MODE=mode,
+        # Runs linger 20 s (default 60): a cold scenario waits for the previous run to end.
+        CM_REALTIME_LINGER_SECONDS="20",
         PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         PYTHONPATH=str(ROOT),
     )
@@ -242,6 +244,19 @@ def run_phases(home: Path) -> dict[str, float | None]:
     return summary
 
 
+def realtime_run_in_flight(home: Path) -> bool:
+    """An order-update run is queued or running (after its batch it lingers for more changes)."""
+    import dagster as dg
+
+    from customer_master.realtime_defs.assets import IN_FLIGHT, REALTIME_JOB_NAME
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_run_records(
+            dg.RunsFilter(job_name=REALTIME_JOB_NAME, statuses=IN_FLIGHT), limit=1
+        )
+    return bool(runs)
+
+
 def submit_nightly(client) -> str:
     return client.submit_job_execution(
         "daily_pipeline_job", repository_location_name=LOCATION, tags={"dagster/partition": today_partition()}
@@ -312,44 +327,57 @@ def measure(bursts: list[int], modes: list[str], busy: bool) -> dict:
                 )
                 usage.start()
                 time.sleep(20 if mode == "polling" else 5)  # the poller's first (baseline) poll
-                for load in ["idle", "busy"] if busy else ["idle"]:
-                    for burst in bursts:
-                        nightly = None
-                        if load == "busy":
-                            nightly = submit_nightly(client)
-                            wait_run(client, nightly, {"STARTED", *DONE_RUN})
-                            time.sleep(3)
-                        chosen = items[:burst]
-                        outcome = scenario(control, store, board, column, chosen, value)
-                        value += burst
-                        usage.sample()
-                        row = {"mode": mode, "load": load, "burst": burst, **outcome}
-                        results["scenarios"].append(row)
-                        print(json.dumps(row), flush=True)
-                        if nightly is not None:
-                            wait_run(client, nightly, DONE_RUN)
+                plan = [("idle", start, b) for b in bursts for start in ("cold", "warm")]
+                plan += [("busy", "cold", b) for b in bursts] if busy else []
+                for load, start, burst in plan:
+                    nightly = None
+                    if start == "cold":  # the previous scenario's run has stopped lingering
+                        wait(lambda: "none" if not realtime_run_in_flight(home) else "busy", {"none"})
+                    warm = realtime_run_in_flight(home)
+                    if load == "busy":
+                        nightly = submit_nightly(client)
+                        wait_run(client, nightly, {"STARTED", *DONE_RUN})
+                        time.sleep(3)
+                    chosen = items[:burst]
+                    outcome = scenario(control, store, board, column, chosen, value)
+                    value += burst
+                    usage.sample()
+                    row = {"mode": mode, "load": load, "start": start, "warm_run": warm, "burst": burst}
+                    row |= outcome
+                    results["scenarios"].append(row)
+                    print(json.dumps(row), flush=True)
+                    if nightly is not None:
+                        wait_run(client, nightly, DONE_RUN)
                 results["usage"][mode] = usage.report()
                 results.setdefault("runs", {})[mode] = run_phases(home)
                 print(f"{mode} usage: {results['usage'][mode]}; runs: {results['runs'][mode]}", flush=True)
-    idle100 = {r["mode"]: r for r in results["scenarios"] if r["load"] == "idle" and r["burst"] == 100}
-    results["webhook_p95_s"] = idle100.get("webhook", {}).get("p95_s")
-    results["polling_p95_s"] = idle100.get("polling", {}).get("p95_s")
+    idle100 = {
+        (r["mode"], r["start"]): r for r in results["scenarios"] if r["load"] == "idle" and r["burst"] == 100
+    }
+    # The headline keys are the cold start (no run lingering): the worst case of an idle system.
+    for mode in ("webhook", "polling"):
+        results[f"{mode}_p95_s"] = idle100.get((mode, "cold"), {}).get("p95_s")
+        results[f"{mode}_warm_p95_s"] = idle100.get((mode, "warm"), {}).get("p95_s")
     idle = [r for r in results["scenarios"] if r["load"] == "idle"]
     results["required_met"] = all(r["p95_s"] <= REQUIRED_P95_S and r["applied"] == r["changes"] for r in idle)
     results["webhook_target_met"] = all(
         r["p95_s"] <= TARGET_WEBHOOK_P95_S for r in idle if r["mode"] == "webhook"
+    )
+    results["webhook_warm_target_met"] = all(
+        r["p95_s"] <= TARGET_WEBHOOK_P95_S for r in idle if r["mode"] == "webhook" and r["start"] == "warm"
     )
     return results
 
 
 def table(r: dict) -> str:
     rows = [
-        "| mode | load | changes | applied | p50 s | p95 s | max s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| mode | load | run | changes | applied | p50 s | p95 s | max s |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for s in r["scenarios"]:
+        run = "warm" if s["warm_run"] else "new"
         rows.append(
-            f"| {s['mode']} | {s['load']} | {s['changes']:,} | {s['applied']:,} | {s['p50_s']} | "
+            f"| {s['mode']} | {s['load']} | {run} | {s['changes']:,} | {s['applied']:,} | {s['p50_s']} | "
             f"{s['p95_s']} | {s['max_s']} |"
         )
     usage = ["", "| mode | process | CPU s | peak RSS MiB |", "|---|---|---:|---:|"]
@@ -358,10 +386,13 @@ def table(r: dict) -> str:
             usage.append(f"| {mode} | {name} | {u['cpu_s']} | {u['peak_rss_mib']} |")
     return (
         f"Sandbox with {r['orders']:,} orders; latency from the edit to the row in order_master. "
-        f"Idle, burst of 100: webhook p95 {r['webhook_p95_s']} s, polling p95 {r['polling_p95_s']} s. "
-        f"Required p95 ≤ {REQUIRED_P95_S:.0f} s idle in both modes: "
+        f"Idle, burst of 100, a new run: webhook p95 {r['webhook_p95_s']} s, polling p95 "
+        f"{r['polling_p95_s']} s; to a run still lingering: webhook {r['webhook_warm_p95_s']} s, polling "
+        f"{r['polling_warm_p95_s']} s. Required p95 ≤ {REQUIRED_P95_S:.0f} s idle in both modes: "
         f"{'met' if r['required_met'] else 'NOT met'}; target p95 ≤ {TARGET_WEBHOOK_P95_S:.0f} s in "
-        f"webhook mode: {'met' if r['webhook_target_met'] else 'not met'}.\n\n" + "\n".join(rows + usage)
+        f"webhook mode: {'met' if r['webhook_warm_target_met'] else 'not met'} while a run lingers, "
+        f"{'met' if r['webhook_target_met'] else 'not met'} for a change that needs a new run.\n\n"
+        + "\n".join(rows + usage)
     )
 
 

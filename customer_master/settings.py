@@ -214,8 +214,12 @@ class Settings(BaseSettings):
     realtime_sensor_interval_seconds: int = Field(2, alias="CM_REALTIME_SENSOR_INTERVAL_SECONDS", ge=1)
     # A change whose run failed this many times is parked with its error (and alerts).
     realtime_max_attempts: int = Field(3, alias="CM_REALTIME_MAX_ATTEMPTS", ge=1)
-    # Changes one run applies at most (Monday's items(ids) reads 100 per call).
+    # Changes one batch applies at most (Monday's items(ids) reads 100 per call).
     realtime_batch_limit: int = Field(1000, alias="CM_REALTIME_BATCH_LIMIT", ge=1)
+    # After its last batch an order-update run waits this long for more changes and applies them at
+    # once (a warm run: ~2 s instead of a new run's ~13 s); it makes way at once for any other run
+    # (the nightly). 0: one batch per run.
+    realtime_linger_seconds: float = Field(60.0, alias="CM_REALTIME_LINGER_SECONDS", ge=0, le=600)
     change_store_path: Path | None = Field(None, alias="CM_CHANGE_STORE")
 
     # dbt target in dbt_project/profiles.yml (default: duckdb locally, sqlserver in prod)

@@ -298,3 +298,63 @@ def _land_oms(
             )
             reports.append(report)
     return reports
+
+
+# A run stays at most this long, however steadily changes arrive: runs stay bounded in the UI and
+# in their logs, and the sensor starts the next one.
+SESSION_MAX_SECONDS = 900.0
+
+
+def apply_session(
+    store: ChangeStore,
+    apply_batch: Callable[[], ApplyReport],
+    on_batch: Callable[[ApplyReport], None],
+    *,
+    linger_seconds: float,
+    sources: Sequence[str] | None = None,
+    yield_to_others: Callable[[], bool] = lambda: False,
+    max_seconds: float = SESSION_MAX_SECONDS,
+    poll_seconds: float = 0.25,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[ApplyReport]:
+    """One run's work: apply what waits (`apply_batch`), then keep applying the changes that arrive
+    until none has come for `linger_seconds`. A run's start-up (the daemon's sensor loop, a new
+    process, dbt's import and parse) is most of a change's latency; a run kept warm applies the next
+    change in about two seconds. It ends at once when `yield_to_others()` says another run wants the
+    warehouse (the nightly run must never wait for an idle session), and after `max_seconds`.
+    `on_batch` records each batch that claimed changes (and the first, even empty). Changes over the
+    batch limit are taken by the next batch at once, lingering or not. `sources`: the changes this
+    run claims (all when None). An error ends the run."""
+    deadline = clock() + max_seconds
+    reports: list[ApplyReport] = []
+    while True:
+        report = apply_batch()
+        if report.claimed or not reports:
+            on_batch(report)
+        else:  # pending, yet nothing this run may claim (another source's): nothing to wait for
+            return reports
+        reports.append(report)
+        until = min(clock() + linger_seconds, deadline)
+        if not _more_changes(store, sources, until, yield_to_others, poll_seconds, clock, sleep):
+            return reports
+
+
+def _more_changes(
+    store: ChangeStore,
+    sources: Sequence[str] | None,
+    until: float,
+    yield_to_others: Callable[[], bool],
+    poll_seconds: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> bool:
+    """Wait until changes are pending (True) or `until` passes or another run wants the warehouse."""
+    while True:
+        if yield_to_others():
+            return False
+        if store.pending_count(sources):
+            return True
+        if clock() >= until:
+            return False
+        sleep(poll_seconds)

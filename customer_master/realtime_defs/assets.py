@@ -1,12 +1,13 @@
 """Order changes in order_master within 30 s: the order-update asset, its checks and its job.
 
 Webhook events (the receiver) and polled changes (`monday_order_poll_sensor`) wait in the change
-store; `order_changes_sensor` turns them into runs of `realtime_order_updates_job`. Each run
-materializes `realtime/order_updates`: it claims the waiting changes, reads those items from Monday
+store; `order_changes_sensor` turns them into runs of `realtime_order_updates_job`. Each batch of a
+run materializes `realtime/order_updates`: it claims the waiting changes, reads those items from Monday
 by id, lands them in the raw tables in one transaction and runs dbt on `order_master` alone,
 incrementally (only the changed orders are recomputed). Its metadata says how many changes and how
-far behind they were; order_master gets a materialization of its own from the same run. The work
-itself is customer_master/realtime/apply.py; this module only wires it.
+far behind they were; order_master gets a materialization of its own from the same batch. A run
+then lingers for more changes (CM_REALTIME_LINGER_SECONDS) and applies them itself, making way for
+any other run. The work itself is customer_master/realtime/apply.py; this module only wires it.
 
 The nightly run stays the reconciliation: it pulls the boards and rebuilds order_master in full.
 The plan stays daily; the day's backlog count is order_master's, so it moves with every change.
@@ -27,7 +28,14 @@ from customer_master.defs.monday.resources import MondayResource
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import WAREHOUSE_POOL, verdict_check_result
 from customer_master.monitoring.verdicts import order_update_success, unprocessed_order_changes
-from customer_master.realtime.apply import ORDER_CHANGES_VAR, ApplyReport, apply_pending_changes
+from customer_master.realtime.apply import (
+    MONDAY,
+    OMS,
+    ORDER_CHANGES_VAR,
+    ApplyReport,
+    apply_pending_changes,
+    apply_session,
+)
 from customer_master.realtime.order_master import build_order_master, prewarm
 from customer_master.realtime.store import ChangeStore
 from customer_master.realtime_defs.resources import ChangeStoreResource
@@ -40,6 +48,14 @@ REALTIME_GROUP = "realtime"
 ORDER_UPDATES_KEY = dg.AssetKey(["realtime", "order_updates"])
 ORDER_MASTER_KEY = dg.AssetKey("order_master")
 REALTIME_JOB_NAME = "realtime_order_updates_job"
+
+# A run in one of these states holds, or is about to take, a place in the run queue and the pools.
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 SUCCESS_CHECK = "order_update_success_rate"
 BACKLOG_CHECK = "unprocessed_order_changes"
@@ -140,8 +156,8 @@ order_updates = dg.AssetSpec(
     kinds={"python", "monday"},
     description=(
         "Order changes (Monday webhooks, polling, the OMS) applied to the raw tables and, incrementally, "
-        "to order_master, by realtime_order_updates_job (one run per batch of waiting changes). Metadata: "
-        "changes, lag from change to warehouse, API cost. Checks logged by each run: "
+        "to order_master, by realtime_order_updates_job (one materialization per batch of waiting "
+        "changes). Metadata: changes, lag from change to warehouse, API cost. Checks logged by each batch: "
         f"{SUCCESS_CHECK} (fails below {_T.order_update_success_min:.0%} over 24 h) and {BACKLOG_CHECK} "
         f"(critical above {_T.order_backlog_critical})."
     ),
@@ -160,33 +176,56 @@ def apply_order_changes(
 ) -> None:
     settings = get_settings()
     prewarm()  # dbt's imports overlap the Monday read and the landing
-    run = RunInfo(
-        run_id=context.run.run_id,
-        asset=ORDER_UPDATES_KEY.to_user_string(),
-        partition_key=today_partition(),
-        started_at=utcnow(),
-    )
+    run_id = context.run.run_id
+    # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
+    oms = oms_reader(settings) if settings.oms_enabled else None
+    sources = (MONDAY, OMS) if oms is not None else (MONDAY,)
+    build = order_master_builder(warehouse, context.log)
     with change_store.open() as store:
-        report = apply_pending_changes(
+
+        def apply_batch() -> ApplyReport:
+            run = RunInfo(run_id, ORDER_UPDATES_KEY.to_user_string(), today_partition(), utcnow())
+            return apply_pending_changes(
+                store,
+                run_id=run_id,
+                run=run,
+                warehouse=warehouse.get_warehouse(),
+                monday=monday.get_client,
+                orders_board_id=configured_mapping().board_ids["orders"],
+                oms=oms,
+                sources=sources,
+                build_order_master=build,
+                limit=settings.realtime_batch_limit,
+                max_attempts=settings.realtime_max_attempts,
+            )
+
+        def record(report: ApplyReport) -> None:
+            context.log.info(f"order changes: {json.dumps(report.as_metadata())}")
+            for event in batch_events(report, warehouse, store):
+                context.log_event(event)
+
+        reports = apply_session(
             store,
-            run_id=context.run.run_id,
-            run=run,
-            warehouse=warehouse.get_warehouse(),
-            monday=monday.get_client,
-            orders_board_id=configured_mapping().board_ids["orders"],
-            # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
-            oms=oms_reader(settings) if settings.oms_enabled else None,
-            build_order_master=order_master_builder(warehouse, context.log),
-            limit=settings.realtime_batch_limit,
-            max_attempts=settings.realtime_max_attempts,
+            apply_batch,
+            record,
+            linger_seconds=settings.realtime_linger_seconds,
+            sources=sources,
+            yield_to_others=lambda: another_run_in_flight(context.instance, run_id),
         )
-        checks = check_results(store)
+    context.log.info(
+        f"{sum(r.applied for r in reports)} order change(s) applied in {len(reports)} batch(es); the run "
+        f"waited up to {settings.realtime_linger_seconds} s for more after each"
+    )
+
+
+def batch_events(report: ApplyReport, warehouse: WarehouseResource, store: ChangeStore) -> list[Any]:
+    """What one batch records: order_master's materialization (when it changed), realtime/order_updates
+    with the batch's numbers and the day's backlog, and the two checks."""
     metadata = report_metadata(report)
+    events: list[Any] = []
     if report.claimed:
         metadata.update(backlog_metadata(warehouse.get_warehouse()))
-    context.log.info(f"order changes: {json.dumps(report.as_metadata())}")
-    if report.claimed:
-        context.log_event(
+        events.append(
             dg.AssetMaterialization(
                 asset_key=ORDER_MASTER_KEY,
                 description=f"{report.applied} order change(s) applied incrementally",
@@ -196,9 +235,15 @@ def apply_order_changes(
                 },
             )
         )
-    context.log_event(dg.AssetMaterialization(asset_key=ORDER_UPDATES_KEY, metadata=metadata))
-    for check in checks:
-        context.log_event(check)  # type: ignore[arg-type]  # accepted at run time (OpExecutionContext.log_event)
+    events.append(dg.AssetMaterialization(asset_key=ORDER_UPDATES_KEY, metadata=metadata))
+    return [*events, *check_results(store)]
+
+
+def another_run_in_flight(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """A run other than this one is queued or running (the nightly, a backfill, the next order run):
+    a lingering order-update run makes way for it (they share the `warehouse` pool)."""
+    records = instance.get_run_records(dg.RunsFilter(statuses=IN_FLIGHT), limit=5)
+    return any(r.dagster_run.run_id != run_id for r in records)
 
 
 @dg.job(

@@ -68,12 +68,6 @@ WAITING_NOTHING = (
 )
 LAG_LIMIT = f"{_T.order_lag_seconds:.0f} s behind the order changes"
 _FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-_IN_FLIGHT = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def settle_dead_runs(instance: dg.DagsterInstance, store: ChangeStore, max_attempts: int) -> list[str]:
@@ -95,8 +89,8 @@ def settle_dead_runs(instance: dg.DagsterInstance, store: ChangeStore, max_attem
 
 
 def run_in_flight(instance: dg.DagsterInstance) -> bool:
-    runs = instance.get_run_records(dg.RunsFilter(job_name=REALTIME_JOB_NAME, statuses=_IN_FLIGHT), limit=1)
-    return bool(runs)
+    in_flight = dg.RunsFilter(job_name=REALTIME_JOB_NAME, statuses=realtime_assets.IN_FLIGHT)
+    return bool(instance.get_run_records(in_flight, limit=1))
 
 
 def failed_recently(instance: dg.DagsterInstance, now: float) -> bool:

@@ -21,9 +21,12 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -56,6 +59,7 @@ DEPLOY_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "deploy" / "dagster.
 ORDERS = BOARD_IDS["orders"]
 COLS = COLUMN_IDS["orders"]
 SECRET = "whsec-e2e-0123456789abcdef"
+LINGER = "CM_REALTIME_LINGER_SECONDS"
 
 
 def _free_port() -> int:
@@ -200,6 +204,8 @@ def live(tmp_path_factory):
     ):
         mp.setenv("CM_DUCKDB_PATH", str(db))  # dbt's profile reads the same variable
         mp.setenv("DAGSTER_HOME", str(home))
+        mp.setenv(LINGER, "0")  # one batch per run: a tick's run returns (one test lingers on purpose)
+        get_settings.cache_clear()
         land_boards(sandbox.url, sandbox.token, DuckDBWarehouse(db))
         resources = _build_and_wire(work, sandbox.url, db, store)
         defs = dg.Definitions(
@@ -214,6 +220,7 @@ def live(tmp_path_factory):
             _register(world, receiver.url)
             yield world
         receiver.stop()
+    get_settings.cache_clear()
 
 
 def _register(live: Live, url: str, *, dry_run: bool = False) -> dg.ExecuteInProcessResult:
@@ -463,6 +470,63 @@ def test_after_a_failed_run_the_next_waits_before_trying_again(live):
     assert live.store.pending_count() == 0
 
 
+def _applied(live: Live, item: str, since: float) -> bool:
+    """The change store says the item's change was applied (read beside a running run: SQLite, not
+    the DuckDB file the run writes)."""
+    with contextlib.closing(sqlite3.connect(live.store_path, timeout=10)) as db:
+        row = db.execute(
+            "select count(*) from outcomes where outcome = 'applied' and item_id = ? and ts >= ?",
+            [item, since],
+        ).fetchone()
+    return bool(row[0])
+
+
+def _until(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_lingering_run_applies_the_next_change_itself_and_makes_way_for_another_run(live):
+    """A run stays warm for CM_REALTIME_LINGER_SECONDS after its batch: a change that arrives then is
+    applied by the same run (no sensor, no new process); a run queued meanwhile (the nightly) ends it."""
+    first, second = live.open_items(2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(LINGER, "300")
+        get_settings.cache_clear()
+        job = live.defs.resolve_job_def(realtime_assets.REALTIME_JOB_NAME)
+        done: dict = {}
+        started = time.time()
+        live.change_quantity(first, 1111)
+        live.wait_delivered()
+        worker = threading.Thread(
+            target=lambda: done.update(run=job.execute_in_process(instance=live.instance))
+        )
+        # a run waiting to start (as the nightly is, before its launcher picks it up)
+        nightly = dg.DagsterRun(
+            job_name="daily_pipeline_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.NOT_STARTED
+        )
+        worker.start()
+        try:
+            _until(lambda: _applied(live, first, started))
+            live.change_quantity(second, 2222)  # while the run lingers
+            _until(lambda: _applied(live, second, started))
+        finally:  # (also ends the run when a step above failed)
+            live.instance.add_run(nightly)
+            worker.join(timeout=60)  # it makes way long before its 300 s linger are over
+            live.instance.delete_run(nightly.run_id)
+    get_settings.cache_clear()
+    assert not worker.is_alive() and done["run"].success
+    assert (live.order(first)["quantity"], live.order(second)["quantity"]) == (1111, 2222)
+    batches = [
+        m.metadata["applied"].value
+        for m in done["run"].asset_materializations_for_node("apply_order_changes")
+        if m.asset_key == realtime_assets.ORDER_UPDATES_KEY
+    ]
+    assert batches == [1, 1]  # one run, two batches, each recorded
+
+
 # ------------------------------------------------------------------ the OMS, polled (issue 13 §2)
 
 
@@ -490,6 +554,7 @@ def oms_live(tmp_path_factory):
             "OMS_SOURCE": str(SHOPIFY_YML),
             "OMS_API_URL": oms.base_url,
             "OMS_API_TOKEN": oms.token,
+            LINGER: "0",
         }
         for name, value in env.items():
             mp.setenv(name, value)

@@ -77,6 +77,10 @@ def _wait_until_loaded(proc: subprocess.Popen, ui_port: int, sandbox_port: int) 
     raise AssertionError(f"make ui did not come up within {START_TIMEOUT_S} s")
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm-to-make"])
 def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_process(tmp_path, stop):
@@ -104,7 +108,16 @@ def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_pro
     cmd = ["make", "--no-print-directory", "-o", ".venv/.synced", "ui", f"DAGSTER_HOME={tmp_path / 'home'}"]
     with log.open("w") as out:
         proc = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # As from a terminal: a suite started in the background (`nohup make test &`) passes
+            # SIGINT on ignored, and a signal ignored on entry can be neither trapped by the recipe's
+            # shell nor heard by `dagster dev`.
+            preexec_fn=_default_sigint,
         )
     children: list[psutil.Process] = []
     try:
