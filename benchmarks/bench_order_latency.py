@@ -11,13 +11,13 @@ board does: it fires Monday's webhooks but spends none of the API token's comple
 latency runs from the moment the edit returned to the moment the order-update run committed it to
 order_master (the change store's `applied` outcome, written right after dbt's commit).
 
-Scenarios: 1 change, a burst of 100, a burst of 1,000, each idle twice: to a new run (none in flight)
-and to a run that lingers after its batch (CM_REALTIME_LINGER_SECONDS, set to 20 s here); webhook mode (`CM_REALTIME_MODE=webhook`,
-webhooks registered) and polling mode (`polling`, no webhooks, the default 15 s poll); idle, and while
-`daily_pipeline_job` runs (the DuckDB `warehouse` pool is busy: changes wait, then apply). Reported:
-p50, p95 and max; CPU seconds and peak RSS of the receiver and of the code server that evaluates
-the sensors (and of the daemon). Requirement: p95 ≤ 30 s in both modes when idle; target: p95 ≤ 10 s
-in webhook mode.
+Scenarios: 1 change, a burst of 100, a burst of 1,000, each idle twice: to a new run (none in
+flight) and to a run that lingers after its batch (CM_REALTIME_LINGER_SECONDS, set to 20 s here);
+webhook mode (`CM_REALTIME_MODE=webhook`, webhooks registered) and polling mode (`polling`, no
+webhooks, the default 15 s poll); idle, and while `daily_pipeline_job` runs (the DuckDB `warehouse`
+pool is busy: changes wait, then apply). Reported: p50, p95 and max; CPU seconds and peak RSS of the
+receiver and of the code server that evaluates the sensors (and of the daemon). Requirement: p95 ≤
+30 s in both modes when idle; target: p95 ≤ 10 s in webhook mode.
 
     python -m benchmarks.bench_order_latency                  # everything (~15 min)
     python -m benchmarks.bench_order_latency --bursts 1,100 --no-busy --no-write
