@@ -490,38 +490,44 @@ def _until(predicate, timeout: float = 60) -> None:
 
 def test_a_lingering_run_applies_the_next_change_itself_and_makes_way_for_another_run(live):
     """A run stays warm for CM_REALTIME_LINGER_SECONDS after its batch: a change that arrives then is
-    applied by the same run (no sensor, no new process); a run queued meanwhile (the nightly) ends it."""
+    applied by the same run (no sensor, no new process); a run queued meanwhile (the nightly) ends it.
+    The run executes in this (main) thread, as in a run worker; a helper thread plays the operator."""
     first, second = live.open_items(2)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(LINGER, "300")
-        get_settings.cache_clear()
-        job = live.defs.resolve_job_def(realtime_assets.REALTIME_JOB_NAME)
-        done: dict = {}
-        started = time.time()
-        live.change_quantity(first, 1111)
-        live.wait_delivered()
-        worker = threading.Thread(
-            target=lambda: done.update(run=job.execute_in_process(instance=live.instance))
-        )
-        # a run waiting to start (as the nightly is, before its launcher picks it up)
-        nightly = dg.DagsterRun(
-            job_name="daily_pipeline_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.NOT_STARTED
-        )
-        worker.start()
+    # a run waiting to start (as the nightly is, before its launcher picks it up)
+    nightly = dg.DagsterRun(
+        job_name="daily_pipeline_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.NOT_STARTED
+    )
+    seen: dict = {}
+
+    def operator() -> None:
         try:
             _until(lambda: _applied(live, first, started))
             live.change_quantity(second, 2222)  # while the run lingers
             _until(lambda: _applied(live, second, started))
+            seen["second_applied"] = True
         finally:  # (also ends the run when a step above failed)
             live.instance.add_run(nightly)
-            worker.join(timeout=60)  # it makes way long before its 300 s linger are over
-            live.instance.delete_run(nightly.run_id)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(LINGER, "300")
+        get_settings.cache_clear()
+        job = live.defs.resolve_job_def(realtime_assets.REALTIME_JOB_NAME)
+        started = time.time()
+        live.change_quantity(first, 1111)
+        live.wait_delivered()
+        helper = threading.Thread(target=operator)
+        helper.start()
+        result = job.execute_in_process(instance=live.instance)
+        helper.join(timeout=60)
+        live.instance.delete_run(nightly.run_id)
     get_settings.cache_clear()
-    assert not worker.is_alive() and done["run"].success
+    assert result.success and seen == {"second_applied": True}
+    # it made way as soon as the other run appeared, long before its 300 s linger were over
+    assert time.time() - started < 300
     assert (live.order(first)["quantity"], live.order(second)["quantity"]) == (1111, 2222)
     batches = [
         m.metadata["applied"].value
-        for m in done["run"].asset_materializations_for_node("apply_order_changes")
+        for m in result.asset_materializations_for_node("apply_order_changes")
         if m.asset_key == realtime_assets.ORDER_UPDATES_KEY
     ]
     assert batches == [1, 1]  # one run, two batches, each recorded

@@ -77,8 +77,9 @@ def _wait_until_loaded(proc: subprocess.Popen, ui_port: int, sandbox_port: int) 
     raise AssertionError(f"make ui did not come up within {START_TIMEOUT_S} s")
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _default_stop_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 @pytest.mark.slow
@@ -114,10 +115,10 @@ def test_make_ui_starts_one_code_location_on_the_given_ports_and_stops_every_pro
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # As from a terminal: a suite started in the background (`nohup make test &`) passes
-            # SIGINT on ignored, and a signal ignored on entry can be neither trapped by the recipe's
-            # shell nor heard by `dagster dev`.
-            preexec_fn=_default_sigint,
+            # As from a terminal: a suite started in the background (`nohup make test &`, or under a
+            # harness that ignores SIGTERM) passes SIGINT/SIGTERM on ignored, and a signal ignored on
+            # entry can be neither trapped by the recipe's shell nor heard by `dagster dev`.
+            preexec_fn=_default_stop_signals,
         )
     children: list[psutil.Process] = []
     try:
