@@ -45,6 +45,7 @@ from benchmarks.bench_ui_run import (
     DONE_RUN,
     LOCATION,
     ROOT,
+    base_env,
     free_port,
     make_home,
     today_partition,
@@ -52,17 +53,12 @@ from benchmarks.bench_ui_run import (
     wait_for_location,
 )
 from benchmarks.common import replace_readme_section, write_result
+from customer_master.realtime.store import percentile
 
 ORDERS = 2000
 REQUIRED_P95_S = 30.0
 TARGET_WEBHOOK_P95_S = 10.0
 SCENARIO_TIMEOUT_S = 240
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    from customer_master.realtime.store import percentile as store_percentile
-
-    return store_percentile(values, q)
 
 
 class Usage:
@@ -102,20 +98,15 @@ class Usage:
 
 
 def env_for(home: Path, data: Path, sandbox_url: str, webhook_port: int, mode: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CM_", "MONDAY_", "DAGSTER_", "OMS_"))}
+    """bench_ui_run's environment (no developer CM_/MONDAY_/DAGSTER_ variables), without OMS_ ones
+    either, plus the real-time settings of `mode`."""
+    env = {k: v for k, v in base_env(home, data, sandbox_url).items() if not k.startswith("OMS_")}
     env.update(
-        DAGSTER_HOME=str(home),
-        CM_DATA_DIR=str(data),
-        CM_DUCKDB_PATH=str(data / "warehouse.duckdb"),
         CM_CHANGE_STORE=str(data / "realtime" / "changes.sqlite"),
-        MONDAY_API_URL=sandbox_url,
-        MONDAY_API_TOKEN="sandbox-token",
         CM_WEBHOOK_PORT=str(webhook_port),
         CM_REALTIME_MODE=mode,
         # Runs linger 20 s (default 60): a cold scenario waits for the previous run to end.
         CM_REALTIME_LINGER_SECONDS="20",
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        PYTHONPATH=str(ROOT),
     )
     return env
 

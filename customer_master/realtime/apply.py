@@ -176,7 +176,7 @@ def apply_pending_changes(
     `oms` opens the OMS reader (`OmsChangeReader.from_settings`) when an OMS is configured;
     `sources` (which changes to claim) defaults to Monday's, and the OMS's when `oms` is given."""
     if sources is None:
-        sources = (MONDAY, OMS) if oms is not None else (MONDAY,)
+        sources = change_sources(oms_configured=oms is not None)
     changes = store.claim(run_id, limit=limit, sources=list(sources))
     if not changes:
         return ApplyReport(claimed=0)
@@ -225,6 +225,11 @@ def apply_pending_changes(
         seconds_dbt=built - landed,
         by_kind=kinds,
     )
+
+
+def change_sources(*, oms_configured: bool) -> tuple[str, ...]:
+    """The changes a run claims: Monday's, and the OMS's when an OMS is configured."""
+    return (MONDAY, OMS) if oms_configured else (MONDAY,)
 
 
 def warehouse_locked(exc: BaseException) -> bool:

@@ -128,6 +128,7 @@ def build_order_master(
         target_path=target_path or project_dir / "target" / REALTIME_TARGET_DIR,
     )
     args = args_for()
+    rebuilding_whole = False
     started = time.perf_counter()
     deadline = time.monotonic() + lock_timeout_seconds
     changes = json.dumps({k: list(v) for k, v in order_changes.items()}, sort_keys=True)
@@ -142,14 +143,15 @@ def build_order_master(
             if result.success:
                 return time.perf_counter() - started
             messages = failure_messages(result)
-            if is_schema_drift(messages) and os.environ[CHANGES_ENV] != "{}":
+            if is_schema_drift(messages) and not rebuilding_whole:
                 # Rebuilt whole, once, with the views it reads (they may have changed too): the same
                 # rows the incremental run would give, in the new shape; the nightly does the same.
                 log.warning(
                     "order_master's columns differ from its model (a deploy changed it since the last "
                     "full build): rebuilding it whole with the views it reads"
                 )
-                os.environ[CHANGES_ENV] = "{}"
+                rebuilding_whole = True
+                os.environ[CHANGES_ENV] = "{}"  # no ids: order_master is a table, rebuilt whole
                 args = args_for(select="+order_master")
                 continue
             if not (is_lock_failure(messages) and time.monotonic() < deadline):

@@ -29,12 +29,11 @@ from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.shared import WAREHOUSE_POOL, verdict_check_result
 from customer_master.monitoring.verdicts import order_update_success, unprocessed_order_changes
 from customer_master.realtime.apply import (
-    MONDAY,
-    OMS,
     ORDER_CHANGES_VAR,
     ApplyReport,
     apply_pending_changes,
     apply_session,
+    change_sources,
 )
 from customer_master.realtime.order_master import build_order_master, prewarm
 from customer_master.realtime.store import ChangeStore
@@ -179,7 +178,8 @@ def apply_order_changes(
     run_id = context.run.run_id
     # OMS changes (polled by oms_order_poll_sensor) when the OMS is enabled.
     oms = oms_reader(settings) if settings.oms_enabled else None
-    sources = (MONDAY, OMS) if oms is not None else (MONDAY,)
+    sources = change_sources(oms_configured=oms is not None)
+    orders_board_id = configured_mapping().board_ids["orders"]
     build = order_master_builder(warehouse, context.log)
     with change_store.open() as store:
 
@@ -191,7 +191,7 @@ def apply_order_changes(
                 run=run,
                 warehouse=warehouse.get_warehouse(),
                 monday=monday.get_client,
-                orders_board_id=configured_mapping().board_ids["orders"],
+                orders_board_id=orders_board_id,
                 oms=oms,
                 sources=sources,
                 build_order_master=build,
