@@ -251,6 +251,25 @@ class Settings(BaseSettings):
     default_window_start: dt.time = Field(dt.time(8, 0), alias="CM_DEFAULT_WINDOW_START")
     default_window_end: dt.time = Field(dt.time(17, 0), alias="CM_DEFAULT_WINDOW_END")
 
+    # The plan where operations look (customer_master/reports): the daily delivery sheet (HTML + CSV
+    # per plan date) goes to this directory; default <CM_DATA_DIR>/reports.
+    reports_dir_path: Path | None = Field(None, alias="CM_REPORTS_DIR")
+    # The plan back on the Monday Orders board (columns named in the board mapping's `write_back`):
+    # off (default), on ("true"), or dry_run ("dry-run": list what would change, write nothing).
+    plan_write_back: Literal["off", "on", "dry_run"] = Field("off", alias="CM_PLAN_WRITE_BACK")
+
+    @field_validator("plan_write_back", mode="before")
+    @classmethod
+    def _write_back_mode(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower().replace("-", "_")
+        modes = {"": "off", "false": "off", "0": "off", "no": "off", "off": "off", "true": "on", "1": "on"}
+        modes |= {"yes": "on", "on": "on", "dry_run": "dry_run", "dryrun": "dry_run"}
+        if word not in modes:
+            raise ValueError(f"CM_PLAN_WRITE_BACK={value!r} must be true, false or dry-run")
+        return modes[word]
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
@@ -333,7 +352,14 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @field_validator("data_dir", "duckdb_path", "board_mapping_path", "oms_source_path", "change_store_path")
+    @field_validator(
+        "data_dir",
+        "duckdb_path",
+        "board_mapping_path",
+        "oms_source_path",
+        "change_store_path",
+        "reports_dir_path",
+    )
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         # `.data` means the project's .data whatever the working directory (dbt runs elsewhere).
@@ -352,6 +378,10 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.duckdb_path or self.data_dir / "warehouse.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.reports_dir_path or self.data_dir / "reports"
 
     @property
     def change_store(self) -> Path:
