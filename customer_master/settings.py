@@ -254,6 +254,9 @@ class Settings(BaseSettings):
     # The plan where operations look (customer_master/reports): the daily delivery sheet (HTML + CSV
     # per plan date) goes to this directory; default <CM_DATA_DIR>/reports.
     reports_dir_path: Path | None = Field(None, alias="CM_REPORTS_DIR")
+    # Where people open that directory (a file share or a web server serving it), for the links in
+    # Slack and the Dagster UI; unset = the file's path on this host.
+    reports_base_url: str | None = Field(None, alias="CM_REPORTS_BASE_URL")
     # The plan back on the Monday Orders board (columns named in the board mapping's `write_back`):
     # off (default), on ("true"), or dry_run ("dry-run": list what would change, write nothing).
     plan_write_back: Literal["off", "on", "dry_run"] = Field("off", alias="CM_PLAN_WRITE_BACK")
@@ -347,6 +350,7 @@ class Settings(BaseSettings):
         "oms_api_url",
         "oms_api_user",
         "webhook_public_url",
+        "reports_base_url",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
@@ -382,6 +386,12 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.reports_dir_path or self.data_dir / "reports"
+
+    def report_link(self, path: Path) -> str:
+        """Where a person opens a report file: under CM_REPORTS_BASE_URL when set, else the path."""
+        if self.reports_base_url:
+            return f"{self.reports_base_url.rstrip('/')}/{path.name}"
+        return str(path)
 
     @property
     def change_store(self) -> Path:

@@ -2,7 +2,8 @@
 
 Public API:
     Alert, DailyDigest                                   what a message says (models.py)
-    run_failure_alert, check_failure_alert, freshness_alert, run_duration_alert, daily_digest_alert
+    run_failure_alert, check_failure_alert, freshness_alert, run_duration_alert, daily_digest_alert,
+    ops_summary_alert                                    the operations channel's morning message
     freshness_needs_alert(previous_state, state)         once per transition, never a repeat
     fmt_pct, fmt_duration, fmt_count                     number formatting for messages
     render_slack_payload(alert, *, ui_base_url)          the incoming-webhook JSON
@@ -19,10 +20,11 @@ from customer_master.alerts.messages import (
     fmt_duration,
     freshness_alert,
     freshness_needs_alert,
+    ops_summary_alert,
     run_duration_alert,
     run_failure_alert,
 )
-from customer_master.alerts.models import Alert, AlertKind, DailyDigest, Severity
+from customer_master.alerts.models import Alert, AlertKind, DailyDigest, DeliveryOutlook, Severity
 from customer_master.alerts.settings import AlertSettings
 from customer_master.alerts.slack import (
     DeliveredKeys,
@@ -39,6 +41,7 @@ __all__ = [
     "AlertKind",
     "AlertSettings",
     "DailyDigest",
+    "DeliveryOutlook",
     "DeliveredKeys",
     "DeliveryResult",
     "Severity",
@@ -52,6 +55,7 @@ __all__ = [
     "freshness_alert",
     "freshness_needs_alert",
     "notifier_from_env",
+    "ops_summary_alert",
     "render_slack_payload",
     "run_duration_alert",
     "run_failure_alert",

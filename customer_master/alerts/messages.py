@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from customer_master.alerts.models import Alert, DailyDigest, FailedCheck, Severity
+from customer_master.alerts.models import Alert, DailyDigest, DeliveryOutlook, FailedCheck, Severity
 from customer_master.common import fmt_pct, truncate
 
 FreshnessState = Literal["pass", "warn", "fail"]
@@ -306,4 +306,48 @@ def daily_digest_alert(digest: DailyDigest) -> Alert:
         run_id=digest.run_id,
         details=details,
         dedupe_key=f"digest:{digest.job}:{digest.partition or ''}",
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Operations summary (the operations channel, after the nightly plan)
+
+
+def _weekday_date(iso: str) -> str:
+    """'2026-12-04' -> 'Fri 4 Dec 2026' (people plan by weekday)."""
+    day = dt.date.fromisoformat(iso)
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _units(units: float) -> str:
+    """812.5 -> '812.5', 800.0 -> '800' (capacity units can be fractional)."""
+    return f"{units:,.1f}".removesuffix(".0")
+
+
+def ops_summary_alert(outlook: DeliveryOutlook) -> Alert:
+    """One message for the operations channel: the next delivery day's orders, lines, late ones and
+    the plan's unschedulable orders, with the sheet. Warn when anything needs a person, else info."""
+    needs_attention = outlook.late or outlook.unschedulable
+    if outlook.delivery_date is None:
+        title = f"Deliveries: nothing scheduled in the plan of {outlook.plan_date}"
+        what = f"The plan of {outlook.plan_date} schedules no delivery."
+    else:
+        when = _weekday_date(outlook.delivery_date)
+        lines = f"{len(outlook.lines)} line{'s' if len(outlook.lines) != 1 else ''}"
+        title = f"Deliveries {when}: {fmt_count(outlook.orders)} orders on {lines}"
+        what = (
+            f"{when}: {fmt_count(outlook.orders)} orders, {_units(outlook.units)} units on {lines} "
+            f"({', '.join(outlook.lines)}); {fmt_count(outlook.late)} of them late."
+        )
+    details = [f"Unschedulable in this plan: {fmt_count(outlook.unschedulable)}"]
+    if outlook.sheet:
+        details.append(f"Delivery sheet: {outlook.sheet}")
+    return Alert(
+        kind="ops_summary",
+        severity="warn" if needs_attention else "info",
+        title=title,
+        what=what,
+        where={"plan date": outlook.plan_date},
+        details=details,
+        dedupe_key=f"ops_summary:{outlook.plan_date}",
     )

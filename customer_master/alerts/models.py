@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-AlertKind = Literal["run_failure", "check_failure", "freshness", "run_duration", "digest", "recovery"]
+AlertKind = Literal[
+    "run_failure", "check_failure", "freshness", "run_duration", "digest", "recovery", "ops_summary"
+]
 Severity = Literal["info", "warn", "critical"]
 
 ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
@@ -88,3 +90,19 @@ class DailyDigest:
     @property
     def succeeded(self) -> bool:
         return self.status.strip().lower() in ("success", "succeeded")
+
+
+@dataclass(frozen=True)
+class DeliveryOutlook:
+    """What operations act on after the nightly plan: the next delivery day of the plan dated
+    `plan_date` (orders, units, lines, how many of them late), the plan's unschedulable orders, and
+    where the full delivery sheet is (a URL, or the file's path on the Dagster host)."""
+
+    plan_date: str
+    delivery_date: str | None
+    orders: int
+    units: float
+    lines: tuple[str, ...]
+    late: int
+    unschedulable: int
+    sheet: str | None = None

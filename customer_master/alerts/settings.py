@@ -4,12 +4,14 @@ and the Dagster UI base URL for links. Each field is read from its own environme
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from customer_master.redaction import clean_secret
 
 DEFAULT_DAGSTER_UI_URL = "http://127.0.0.1:3000"
 WEBHOOK_ENV_VAR = "CM_SLACK_WEBHOOK_URL"
+# The operations channel's own incoming webhook (the morning delivery summary); unset = the alerts one.
+OPS_WEBHOOK_ENV_VAR = "CM_SLACK_OPS_WEBHOOK_URL"
 DEADLINE_ENV_VAR = "CM_SLACK_DEADLINE_SECONDS"
 # One message, all attempts and waits included: several alerts in one sensor tick must still end
 # well inside Dagster's 60 s sensor timeout.
@@ -22,24 +24,26 @@ class AlertSettings(BaseModel):
 
     # Secret: a SecretStr, so printing the settings shows '**********', never the URL.
     slack_webhook_url: SecretStr | None = Field(None, validation_alias=WEBHOOK_ENV_VAR)
+    slack_ops_webhook_url: SecretStr | None = Field(None, validation_alias=OPS_WEBHOOK_ENV_VAR)
     slack_deadline_seconds: float = Field(
         DEFAULT_DEADLINE_SECONDS, gt=0, le=MAX_DEADLINE_SECONDS, validation_alias=DEADLINE_ENV_VAR
     )
     # Base URL of the Dagster UI for "View run" links; empty means no links.
     dagster_ui_url: str | None = Field(DEFAULT_DAGSTER_UI_URL, validation_alias="CM_DAGSTER_UI_URL")
 
-    @field_validator("slack_webhook_url", mode="before")
+    @field_validator("slack_webhook_url", "slack_ops_webhook_url", mode="before")
     @classmethod
-    def _webhook(cls, value: object) -> object:
+    def _webhook(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if not isinstance(value, str):
             return value
-        url = clean_secret(value, WEBHOOK_ENV_VAR)
+        variable = OPS_WEBHOOK_ENV_VAR if info.field_name == "slack_ops_webhook_url" else WEBHOOK_ENV_VAR
+        url = clean_secret(value, variable)
         if url is not None and not url.startswith(("https://", "http://")):
             # Never quote the value: it is the webhook's only credential.
             raise ValueError(
-                f"{WEBHOOK_ENV_VAR} must be an http(s) URL (Slack's starts with https://hooks.slack.com/)"
+                f"{variable} must be an http(s) URL (Slack's starts with https://hooks.slack.com/)"
             )
         return url
 

@@ -11,6 +11,7 @@ import dagster as dg
 from customer_master.alerts.settings import (
     DEFAULT_DAGSTER_UI_URL,
     DEFAULT_DEADLINE_SECONDS,
+    OPS_WEBHOOK_ENV_VAR,
     WEBHOOK_ENV_VAR,
 )
 from customer_master.alerts.slack import SlackNotifier
@@ -82,14 +83,22 @@ class SlackResource(dg.ConfigurableResource):
     """
 
     webhook_url: str | None = None
+    # The operations channel (the morning delivery summary): CM_SLACK_OPS_WEBHOOK_URL, else webhook_url.
+    ops_webhook_url: str | None = None
     ui_base_url: str | None = DEFAULT_DAGSTER_UI_URL
     deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
     timeout_seconds: float = 3.0
     max_attempts: int = 3
 
     def get_notifier(self, logger: logging.Logger | None = None) -> SlackNotifier:
+        return self._notifier(self.webhook_url, logger)
+
+    def get_ops_notifier(self, logger: logging.Logger | None = None) -> SlackNotifier:
+        return self._notifier(self.ops_webhook_url or self.webhook_url, logger)
+
+    def _notifier(self, webhook_url: str | None, logger: logging.Logger | None) -> SlackNotifier:
         return SlackNotifier(
-            self.webhook_url,
+            webhook_url,
             ui_base_url=self.ui_base_url,
             timeout_seconds=self.timeout_seconds,
             max_attempts=self.max_attempts,
@@ -103,6 +112,7 @@ def slack_resource() -> SlackResource:
     return SlackResource(
         # dg.EnvVar only when set: an unset EnvVar fails the run, and Slack is optional.
         webhook_url=dg.EnvVar(WEBHOOK_ENV_VAR) if alerts.slack_webhook_url else None,
+        ops_webhook_url=dg.EnvVar(OPS_WEBHOOK_ENV_VAR) if alerts.slack_ops_webhook_url else None,
         ui_base_url=alerts.dagster_ui_url,
         deadline_seconds=alerts.slack_deadline_seconds,
     )

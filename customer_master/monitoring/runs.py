@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from customer_master.alerts.models import DeliveryOutlook
 from customer_master.common import truncate
 
 RunStatus = Literal["success", "failure", "canceled"]
@@ -20,6 +21,9 @@ SOURCE_ASSET_PREFIXES: tuple[str, ...] = ("monday/", "oms/orders")
 ORDER_CONFLICTS_ASSET = "order_conflicts"
 """Assets whose `dagster/row_count` are records pulled from a source (the run's records processed)."""
 PLAN_ASSET = "delivery_plan"
+# The plan's metadata the operations summary reads (written by the delivery_plan asset).
+NEXT_DELIVERY_DAY_KEY = "next_delivery_day"
+SHEET_LINK_KEY = "sheet_link"
 # Dagster's names for the jobs it builds on the fly: "Materialize" in the UI and `dagster asset
 # materialize` (IMPLICIT_ASSET_JOB_NAME), asset selections of sensors and schedules
 # (ANONYMOUS_ASSET_JOB_PREFIX), `dg.materialize` (EPHEMERAL_JOB_NAME). Not imported from dagster
@@ -167,3 +171,23 @@ def plan_summary(facts: RunFacts) -> dict[str, Any]:
         "unschedulable": md.get("unschedulable"),
         "peak_utilization": md.get("peak_utilization"),
     }
+
+
+def delivery_outlook(facts: RunFacts) -> DeliveryOutlook | None:
+    """The operations summary's facts from the plan's materialization in the run; None when the run
+    made no plan (or an older asset version without the next delivery day)."""
+    md = facts.materializations.get(PLAN_ASSET) or {}
+    day = md.get(NEXT_DELIVERY_DAY_KEY)
+    if not isinstance(day, dict):
+        return None
+    link = md.get(SHEET_LINK_KEY)
+    return DeliveryOutlook(
+        plan_date=str(md.get("plan_date") or facts.partition or ""),
+        delivery_date=day.get("date"),
+        orders=int(day.get("orders") or 0),
+        units=float(day.get("units") or 0.0),
+        lines=tuple(str(line) for line in day.get("lines") or ()),
+        late=int(day.get("late") or 0),
+        unschedulable=int(md.get("unschedulable") or 0),
+        sheet=str(link) if link else None,
+    )

@@ -71,7 +71,18 @@ def orders_standin() -> dg.MaterializeResult:
 )
 def plan_standin() -> dg.MaterializeResult:
     return dg.MaterializeResult(
-        metadata={"scheduled": 90, "late": 7, "unschedulable": 130, "peak_utilization": 0.98},
+        metadata={
+            "plan_date": "2026-11-23",
+            "scheduled": 90,
+            "late": 7,
+            "unschedulable": 130,
+            "peak_utilization": 0.98,
+            # What the operations summary reads (defs/scheduling/assets.py writes the real ones).
+            "next_delivery_day": dg.MetadataValue.json(
+                {"date": "2026-11-24", "orders": 31, "units": 812.5, "lines": ["Line 1", "Line 3"], "late": 2}
+            ),
+            "sheet_link": "https://reports.example.test/delivery-sheet-2026-11-23.html",
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name="unscheduled_backlog",
@@ -164,7 +175,9 @@ def test_a_failed_nightly_run_is_alerted_recorded_and_digested(env):
     tick()
     tick()  # nothing new: nothing posted twice
 
-    alert, digest = receiver.payloads
+    # The plan was made before the failing step: operations still get tomorrow's deliveries.
+    alert, digest, outlook = receiver.payloads
+    assert "31 orders" in outlook["text"]
     assert "daily_pipeline_job" in alert["text"] and "schedule_models" in repr(alert["blocks"])
     # The step's own error, not only Dagster's "Steps failed: [...]": it says what to fix.
     assert "dbt build failed: capacity_never_exceeded" in repr(alert["blocks"])
@@ -206,11 +219,39 @@ def test_a_successful_run_is_recorded_and_only_the_nightly_one_posts_a_digest(en
         (adhoc.run_id, "materialize: monday/orders", None, "success", 120),
         (nightly.run_id, "daily_pipeline_job", "2026-11-23", "success", 120),
     ]
-    (digest,) = receiver.payloads  # for the nightly run only
+    digest, outlook = receiver.payloads  # for the nightly run only
     assert "Daily digest" in digest["text"] and digest["text"].startswith(":red_circle:")
     blocks = repr(digest["blocks"])
     assert "unscheduled_backlog" in blocks and "with 1 critical failed check" in blocks
     assert "90" in blocks and f"{UI}/runs/{nightly.run_id}" in blocks  # orders planned, link
+    # The operations channel's message: tomorrow's deliveries and the sheet (no alerts webhook set
+    # apart, so it goes to the one channel).
+    assert (
+        outlook["text"].startswith(":large_yellow_circle:")
+        and "Deliveries Tue 24 Nov 2026: 31 orders on 2 lines" in (outlook["text"])
+    )
+    ops = repr(outlook["blocks"])
+    assert "812.5 units on 2 lines (Line 1, Line 3); 2 of them late" in ops
+    assert "Unschedulable in this plan: 130" in ops
+    assert "https://reports.example.test/delivery-sheet-2026-11-23.html" in ops
+
+
+def test_the_delivery_summary_goes_to_the_operations_channel_when_it_has_its_own(env, monkeypatch):
+    from tests.slack_receiver import SlackReceiver
+
+    instance, warehouse, alerts = env
+    with SlackReceiver() as ops_channel:
+        monkeypatch.setenv("CM_SLACK_OPS_WEBHOOK_URL", ops_channel.url)
+        get_settings.cache_clear()
+        tick = Ticker(run_report_sensor, instance, warehouse=warehouse)
+        tick()
+        _job("daily_pipeline_job", ["monday/orders", "delivery_plan"]).execute_in_process(
+            instance=instance, tags=NIGHTLY_TAGS
+        )
+        tick()
+        (summary,) = ops_channel.payloads
+    (digest,) = alerts.payloads
+    assert "Daily digest" in digest["text"] and "31 orders" in summary["text"]
 
 
 def test_each_failed_check_is_alerted_once_with_value_and_threshold(env):

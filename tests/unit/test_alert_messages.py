@@ -558,3 +558,83 @@ def test_the_digest_counts_order_conflicts_when_the_run_built_them():
     alert = daily_digest_alert(dataclasses.replace(_digest(), order_conflicts=1234))
     assert alert.details[-1] == "Order conflicts (Monday vs OMS): 1,234"
     assert not any("conflicts" in d for d in daily_digest_alert(_digest()).details)
+
+
+# --- the operations channel's delivery summary -------------------------------------------------
+
+
+def _outlook(**changes):
+    from customer_master.alerts import DeliveryOutlook
+
+    fields = dict(
+        plan_date="2026-12-03",
+        delivery_date="2026-12-04",
+        orders=1234,
+        units=800.0,
+        lines=("Line 1", "Line 2", "Line 4"),
+        late=0,
+        unschedulable=0,
+        sheet="/srv/reports/delivery-sheet-2026-12-03.html",
+    )
+    return DeliveryOutlook(**(fields | changes))
+
+
+def test_the_delivery_summary_names_the_day_its_orders_lines_and_the_sheet():
+    from customer_master.alerts import ops_summary_alert
+
+    alert = ops_summary_alert(_outlook())
+    assert alert.kind == "ops_summary" and alert.severity == "info"  # nothing needs a person
+    assert alert.title == "Deliveries Fri 4 Dec 2026: 1,234 orders on 3 lines"
+    assert (
+        alert.what
+        == "Fri 4 Dec 2026: 1,234 orders, 800 units on 3 lines (Line 1, Line 2, Line 4); 0 of them late."
+    )
+    assert alert.details == [
+        "Unschedulable in this plan: 0",
+        "Delivery sheet: /srv/reports/delivery-sheet-2026-12-03.html",
+    ]
+    assert alert.dedupe_key == "ops_summary:2026-12-03"  # one summary per plan, never repeated
+
+
+@pytest.mark.parametrize("problem", [{"late": 3}, {"unschedulable": 1}])
+def test_late_or_unschedulable_orders_make_the_delivery_summary_a_warning(problem):
+    from customer_master.alerts import ops_summary_alert
+
+    assert ops_summary_alert(_outlook(**problem)).severity == "warn"
+
+
+def test_a_plan_without_deliveries_says_so_and_one_line_is_singular():
+    from customer_master.alerts import ops_summary_alert
+
+    empty = ops_summary_alert(_outlook(delivery_date=None, orders=0, lines=(), sheet=None))
+    assert empty.title == "Deliveries: nothing scheduled in the plan of 2026-12-03"
+    assert empty.details == ["Unschedulable in this plan: 0"]
+    one = ops_summary_alert(_outlook(lines=("Line 2",), units=12.5))
+    assert "on 1 line (Line 2)" in one.what and "12.5 units" in one.what
+
+
+def test_the_delivery_outlook_comes_from_the_plans_metadata_in_the_run():
+    from customer_master.monitoring.runs import RunFacts, delivery_outlook
+
+    now = dt.datetime(2026, 12, 3, 2, 0)
+    plan = {
+        "plan_date": "2026-12-03",
+        "unschedulable": 4,
+        "next_delivery_day": {
+            "date": "2026-12-04",
+            "orders": 9,
+            "units": 120.0,
+            "lines": ["Line 1"],
+            "late": 1,
+        },
+        "sheet_link": "https://reports.example/delivery-sheet-2026-12-03.html",
+    }
+    facts = RunFacts(
+        "r", "daily_pipeline_job", "2026-12-03", "success", now, now, materializations={"delivery_plan": plan}
+    )
+    outlook = delivery_outlook(facts)
+    assert outlook == _outlook(
+        orders=9, units=120.0, lines=("Line 1",), late=1, unschedulable=4, sheet=plan["sheet_link"]
+    )
+    no_plan = RunFacts("r", "daily_pipeline_job", "2026-12-03", "failure", now, now, materializations={})
+    assert delivery_outlook(no_plan) is None

@@ -26,11 +26,11 @@ from customer_master.alerts.messages import (
     check_failure_alert,
     daily_digest_alert,
     freshness_alert,
+    ops_summary_alert,
     run_duration_alert,
     run_failure_alert,
 )
 from customer_master.alerts.models import Alert, DailyDigest, FailedCheck
-from customer_master.alerts.slack import SlackNotifier
 from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.monitoring.freshness import FRESHNESS_RULES
 from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_job
@@ -42,6 +42,7 @@ from customer_master.monitoring.runs import (
     CheckOutcome,
     RunFacts,
     RunStatus,
+    delivery_outlook,
     latest_outcomes,
     plan_summary,
     run_label,
@@ -202,9 +203,10 @@ def record_run(warehouse: Warehouse, facts: RunFacts) -> None:
 
 
 def _record_and_digest(
-    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, notifier: SlackNotifier, facts: RunFacts
+    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, slack: SlackResource, facts: RunFacts
 ) -> str:
-    """Log the run in ops_pipeline_runs; after the scheduled nightly run, post the daily digest."""
+    """Log the run in ops_pipeline_runs; after the scheduled nightly run, post the daily digest and,
+    when the run made the plan, the operations channel's delivery summary."""
     run = context.dagster_run
     if run.job_name == REALTIME_JOB_NAME:
         # Order-update runs come every few seconds: their record is the change store and the run
@@ -217,8 +219,12 @@ def _record_and_digest(
             f"run {run.run_id} not recorded in ops_pipeline_runs: {type(exc).__name__}: {exc}"
         )
     if run.job_name == daily_pipeline_job.name and run.tags.get(SCHEDULE_TAG) == NIGHTLY_SCHEDULE_NAME:
-        notifier.send(daily_digest_alert(digest_of(facts)))
-        return f"recorded run {run.run_id} and posted the daily digest"
+        slack.get_notifier(logger=log).send(daily_digest_alert(digest_of(facts)))
+        outlook = delivery_outlook(facts)
+        if outlook is None:
+            return f"recorded run {run.run_id} and posted the daily digest (no plan in the run)"
+        slack.get_ops_notifier(logger=log).send(ops_summary_alert(outlook))
+        return f"recorded run {run.run_id}, posted the daily digest and the delivery summary"
     return f"recorded run {run.run_id}"
 
 
@@ -233,7 +239,7 @@ def _record_and_digest(
 )
 def run_report_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource, slack: SlackResource):
     facts = run_facts(context.instance, context.dagster_run)
-    return dg.SkipReason(_record_and_digest(context, warehouse, slack.get_notifier(logger=log), facts))
+    return dg.SkipReason(_record_and_digest(context, warehouse, slack, facts))
 
 
 @dg.run_failure_sensor(
@@ -248,9 +254,8 @@ def run_failure_alert_sensor(
     run = context.dagster_run
     facts = run_facts(context.instance, run, context.failure_event.message if context.failure_event else None)
     alert = run_failure_alert(facts.job, run.run_id, facts.partition, facts.failed_steps, facts.error)
-    notifier = slack.get_notifier(logger=log)
-    notifier.send(alert)
-    return dg.SkipReason(_record_and_digest(context, warehouse, notifier, facts))
+    slack.get_notifier(logger=log).send(alert)
+    return dg.SkipReason(_record_and_digest(context, warehouse, slack, facts))
 
 
 def _fmt(value: float | None, threshold_like: float | None) -> str | None:
