@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from customer_master.sandbox import SandboxServer, WorkspaceSpec
+
+
+def pytest_configure(config):
+    """Every delivery plan a test makes writes its sheet (customer_master/reports) under CM_REPORTS_DIR,
+    by default the project's .data/reports: tests write theirs to a temporary directory instead. Set
+    here, before collection, because modules read the settings when they are imported."""
+    config._cm_reports_dir = tempfile.mkdtemp(prefix="cm-reports-")
+    os.environ["CM_REPORTS_DIR"] = config._cm_reports_dir
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "_cm_reports_dir", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

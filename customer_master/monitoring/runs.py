@@ -162,6 +162,15 @@ def run_record_fields(facts: RunFacts) -> dict[str, Any]:
     }
 
 
+def _peak_utilization(md: dict[str, object]) -> float | None:
+    """A fraction: the plan shows it in percent (`peak_utilization_pct`); older plans as a fraction."""
+    pct = md.get("peak_utilization_pct")
+    if isinstance(pct, int | float):
+        return pct / 100
+    fraction = md.get("peak_utilization")
+    return fraction if isinstance(fraction, int | float) else None
+
+
 def plan_summary(facts: RunFacts) -> dict[str, Any]:
     """orders planned, late, unschedulable, peak utilization from the plan's materialization (if any)."""
     md = facts.materializations.get(PLAN_ASSET) or {}
@@ -169,7 +178,7 @@ def plan_summary(facts: RunFacts) -> dict[str, Any]:
         "orders_planned": md.get("scheduled"),
         "late": md.get("late"),
         "unschedulable": md.get("unschedulable"),
-        "peak_utilization": md.get("peak_utilization"),
+        "peak_utilization": _peak_utilization(md),
     }
 
 

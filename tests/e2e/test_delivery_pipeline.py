@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -45,10 +46,12 @@ from customer_master.defs.scheduling.checks import (
     CHECK_CALCULATION_ERRORS,
     CHECK_CAPACITY,
     CHECK_EXPLAINED,
+    CHECK_PUBLISHED,
     CHECK_VARIANCE,
     schedule_variance_check,
 )
 from customer_master.sandbox import BOARD_IDS, COLUMN_IDS, SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
+from customer_master.settings import get_settings
 from customer_master.warehouse.validation import RULE_MASS_DELETION
 from tests.e2e.nightly import ClockedWarehouse
 
@@ -278,6 +281,35 @@ def test_the_nightly_job_plans_the_day_and_builds_the_schedule_models(story):
     plan = story.facts["day1_plan"]
     assert len(plan) == story.facts["day1_open_orders"] > 100
     assert story.facts["day1_schedules"] == [(len(plan), DAY1, DAY1)]
+
+
+def _plan_metadata(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    (event,) = [
+        e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey("delivery_plan")
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def test_each_plan_publishes_its_delivery_sheet_with_a_preview_on_the_assets_page(story):
+    md = _plan_metadata(story.runs["day1"])
+    html, csv = Path(md["sheet_html"]), Path(md["sheet_csv"])
+    # Under CM_REPORTS_DIR (tests/conftest.py points it at a temporary directory), named by plan date.
+    assert html.parent == get_settings().reports_dir and html.name == f"delivery-sheet-{DAY1}.html"
+    # Reruns and the backfill of the day replaced the two files (no copies, no temporary files left);
+    # they hold the last plan of the day, every order of it.
+    assert _plan_metadata(story.runs["day1_backfill"])["sheet_html"] == str(html)
+    assert sorted(p.name for p in html.parent.iterdir() if str(DAY1) in p.name) == [csv.name, html.name]
+    assert len(csv.read_text().splitlines()) - 1 == len(story.facts["day1_backfill_plan"])
+    # The preview: the first two delivery days of the plan, then where the full sheet is.
+    preview = md["delivery_sheet"]
+    first_two = sorted({d for _c, _s, d, *_ in story.facts["day1_plan"].values() if d is not None})[:2]
+    assert all(f"{day:%a} {day.isoformat()}" in preview for day in first_two), preview[:400]
+    assert f"full sheet: `{html}`" in preview
+    # Numbers for Dagster's metadata plots, rates in percent; the operations message's facts.
+    assert md["late"] == md["late_past_due"] + md["late_pushed_by_capacity"]
+    assert 0 <= md["on_time_rate_pct"] <= 100 and md["peak_utilization_pct"] > 1
+    assert md["next_delivery_day"]["date"] == first_two[0].isoformat()
+    assert _checks(story.runs["day1"])[CHECK_PUBLISHED].passed
 
 
 def test_rerunning_a_partition_gives_the_same_plan(story):

@@ -76,7 +76,7 @@ def plan_standin() -> dg.MaterializeResult:
             "scheduled": 90,
             "late": 7,
             "unschedulable": 130,
-            "peak_utilization": 0.98,
+            "peak_utilization_pct": 98.0,
             # What the operations summary reads (defs/scheduling/assets.py writes the real ones).
             "next_delivery_day": dg.MetadataValue.json(
                 {"date": "2026-11-24", "orders": 31, "units": 812.5, "lines": ["Line 1", "Line 3"], "late": 2}

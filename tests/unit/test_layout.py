@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "customer_master"
-DAGSTER_FREE = ("monday", "oms", "realtime", "warehouse", "scheduling", "monitoring", "alerts", "sandbox")
+DAGSTER_FREE = (
+    "monday",
+    "oms",
+    "realtime",
+    "warehouse",
+    "scheduling",
+    "monitoring",
+    "alerts",
+    "reports",
+    "sandbox",
+)
 
 
 def _imports(path: Path) -> list[str]:

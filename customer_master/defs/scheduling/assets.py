@@ -1,20 +1,39 @@
 """The daily delivery plan: partition = plan date. Reads the marts as of that day, runs the engine,
-writes the plan to the warehouse (replacing that day's plan), and checks it against the thresholds."""
+writes the plan to the warehouse (replacing that day's plan), checks it against the thresholds, and
+publishes it where operations look: the delivery sheet (HTML + CSV, customer_master/reports) with a
+preview on the asset's page. A report that cannot be written never undoes or fails the plan: the
+`plan_published` check fails instead (and alerts)."""
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
 from customer_master.defs.resources import WarehouseResource
-from customer_master.defs.scheduling.checks import PLAN_CHECK_SPECS, plan_check_results
+from customer_master.defs.scheduling.checks import (
+    PLAN_CHECK_SPECS,
+    plan_check_results,
+    published_check_result,
+)
 from customer_master.defs.shared import (
     DAILY_BACKFILL_POLICY,
     DELIVERY_PLAN_KEY,
     WAREHOUSE_POOL,
     daily_partitions,
 )
+from customer_master.monitoring.formats import as_pct
+from customer_master.monitoring.runs import NEXT_DELIVERY_DAY_KEY, SHEET_LINK_KEY
+from customer_master.reports import (
+    DeliverySheet,
+    markdown_preview,
+    next_delivery_day,
+    read_delivery_sheet,
+    write_delivery_sheet,
+)
 from customer_master.scheduling import PlanSettings
 from customer_master.settings import get_settings
+from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.planning import plan_day
 
 SCHEDULING_GROUP = "scheduling"
@@ -63,6 +82,7 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         f"plan {plan_date}: {summary.scheduled} of {summary.orders} orders scheduled, {summary.late} late, "
         f"{summary.unschedulable} unschedulable {summary.reasons}"
     )
+    published, problems = publish_plan(wh, plan_date, context.log)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": summary.orders,
@@ -73,13 +93,71 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "unschedulable": summary.unschedulable,
             "unschedulable_by_reason": dg.MetadataValue.json(summary.reasons),
             "overtime_units": dg.MetadataValue.float(summary.overtime_units),
-            "peak_utilization": dg.MetadataValue.float(summary.peak_utilization),
+            "peak_utilization_pct": dg.MetadataValue.float(as_pct(summary.peak_utilization, digits=1)),
             "customers": report.customers,
             "capacity_rows": report.rows_written["plan_capacity"],
             "horizon_days": settings.horizon_days,
             "ordering": settings.ordering,
             "holiday_country": settings.country or "-",
             "engine_seconds": dg.MetadataValue.float(round(seconds, 3)),
+            **published,
         },
-        check_results=plan_check_results(wh, report.plan, summary),
+        check_results=[
+            *plan_check_results(wh, report.plan, summary),
+            published_check_result(problems),
+        ],
     )
+
+
+# Numbers of the sheet worth a trend line per partition (Dagster plots numeric metadata); rates in percent.
+SHEET_COUNTS = ("late_past_due", "late_pushed_by_capacity")
+SHEET_RATES = ("on_time_rate", "actual_on_time_rate")
+
+
+def sheet_metadata(sheet: DeliverySheet, html: Path, csv: Path) -> dict[str, Any]:
+    """The sheet on the asset's page: a preview of the next two delivery days linking to the file, the
+    files, the next delivery day (the operations message reads it) and the sheet's numbers."""
+    settings = get_settings()
+    link = settings.report_link(html)
+    day = next_delivery_day(sheet)
+    opens = f"[open the full sheet]({link})" if settings.reports_base_url else f"full sheet: `{link}`"
+    md: dict[str, Any] = {
+        "delivery_sheet": dg.MetadataValue.md(f"{markdown_preview(sheet)}\n\n{opens} (CSV: `{csv}`)"),
+        "sheet_html": dg.MetadataValue.path(str(html)),
+        "sheet_csv": dg.MetadataValue.path(str(csv)),
+        SHEET_LINK_KEY: dg.MetadataValue.url(link)
+        if settings.reports_base_url
+        else dg.MetadataValue.text(link),
+        NEXT_DELIVERY_DAY_KEY: dg.MetadataValue.json(
+            {"date": None, "orders": 0, "units": 0.0, "lines": [], "late": 0}
+            if day is None
+            else {
+                "date": day.date.isoformat(),
+                "orders": day.orders,
+                "units": day.units,
+                "lines": list(day.lines),
+                "late": day.late,
+            }
+        ),
+    }
+    metrics = sheet.metrics
+    md |= {name: int(metrics[name]) for name in SHEET_COUNTS}
+    md |= {
+        f"{name}_pct": dg.MetadataValue.float(as_pct(metrics[name], digits=1))
+        for name in SHEET_RATES
+        if name in metrics
+    }
+    return md
+
+
+def publish_plan(wh: Warehouse, plan_date: dt.date, log) -> tuple[dict[str, Any], list[str]]:
+    """Write the plan's delivery sheet; (metadata, problems). Never raises: the plan is already
+    written, and a report that fails must not take the schedule models down with it."""
+    try:
+        sheet = read_delivery_sheet(wh, plan_date)
+        files = write_delivery_sheet(sheet, get_settings().reports_dir)
+    except Exception as exc:  # reported by the plan_published check, which alerts
+        log.error(f"delivery sheet for {plan_date} not written: {type(exc).__name__}: {exc}")
+        return {}, [f"delivery sheet not written: {type(exc).__name__}: {exc}"]
+    log.info(f"delivery sheet for {plan_date}: {files.html} (CSV {files.csv})")
+    return sheet_metadata(sheet, files.html, files.csv), []

@@ -23,6 +23,7 @@ CHECK_CALCULATION_ERRORS = "schedule_calculation_errors"
 CHECK_BACKLOG = "unscheduled_backlog"
 CHECK_UTILIZATION = "sustained_capacity_utilization"
 CHECK_VARIANCE = "schedule_variance"
+CHECK_PUBLISHED = "plan_published"
 DELIVERY_PERFORMANCE_KEY = dg.AssetKey("delivery_performance")
 
 # The configured thresholds as the definitions load: the check descriptions quote them.
@@ -71,6 +72,15 @@ PLAN_CHECK_SPECS = [
             f"{_T.utilization_consecutive_days} or more consecutive capacity days warns."
         ),
     ),
+    dg.AssetCheckSpec(
+        CHECK_PUBLISHED,
+        asset=DELIVERY_PLAN_KEY,
+        partitions_def=daily_partitions,
+        description=(
+            "The plan reached operations: its delivery sheet was written (and, with CM_PLAN_WRITE_BACK, "
+            "the Orders board updated). Warns when not; the plan itself stands."
+        ),
+    ),
 ]
 
 
@@ -115,3 +125,17 @@ def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult
     rate, delivered = overall_schedule_variance(warehouse.get_warehouse())
     verdict = verdicts.schedule_variance(rate, delivered, get_thresholds())
     return verdict_check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY, rate=True)
+
+
+def published_check_result(problems: list[str]) -> dg.AssetCheckResult:
+    """Warns with what did not reach operations (the sheet, the board); the plan itself stands."""
+    return dg.AssetCheckResult(
+        check_name=CHECK_PUBLISHED,
+        asset_key=DELIVERY_PLAN_KEY,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "summary": "; ".join(problems) if problems else "the delivery sheet was written",
+            "problems": len(problems),
+        },
+    )
