@@ -34,6 +34,8 @@ DELIVERY_PLAN_KEY = dg.AssetKey("delivery_plan")
 # A metadata value as these assets attach it: a subset of what Dagster's `metadata=` accepts (its own
 # alias, RawMetadataValue, is not exported); float takes ints too.
 MetadataEntry = dg.MetadataValue | str | float
+# The `unit` of a check whose value and threshold are percentages (a rate): 0.16 means 0.16 %.
+PERCENT_UNIT = "percent"
 
 
 def verdict_check_result(
@@ -41,18 +43,19 @@ def verdict_check_result(
 ) -> dg.AssetCheckResult:
     """An asset check result whose metadata shows the measured value next to its threshold.
 
-    A `rate` (a fraction) also gets `value_pct`/`threshold_pct` and a text `value_percent` ("0.16 %",
-    as the CLI prints it); `value`/`threshold` stay fractions for the sensors that read them."""
+    A `rate` (a fraction in the verdict) is shown the way people read it: `value` and `threshold` in
+    percent, `unit` "percent" (the sensors read it to get the fraction back) and a text `value_percent`
+    ("0.16 %", as the CLI prints it)."""
     severity = dg.AssetCheckSeverity.ERROR if verdict.severity == "error" else dg.AssetCheckSeverity.WARN
+    scale = as_pct if rate else float
     metadata: dict[str, MetadataEntry] = {
-        "value": dg.MetadataValue.float(float(verdict.value)),
-        "threshold": dg.MetadataValue.float(float(verdict.threshold)),
+        "value": dg.MetadataValue.float(scale(verdict.value)),
+        "threshold": dg.MetadataValue.float(scale(verdict.threshold)),
         "summary": verdict.description,
     }
     if rate:
+        metadata["unit"] = PERCENT_UNIT
         metadata["value_percent"] = dg.MetadataValue.text(percent(verdict.value))
-        metadata["value_pct"] = dg.MetadataValue.float(as_pct(verdict.value))
-        metadata["threshold_pct"] = dg.MetadataValue.float(as_pct(verdict.threshold))
     if verdict.details:
         metadata["details"] = dg.MetadataValue.json(verdict.details)
     return dg.AssetCheckResult(

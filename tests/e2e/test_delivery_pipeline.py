@@ -274,7 +274,7 @@ def test_the_nightly_job_plans_the_day_and_builds_the_schedule_models(story):
     nulls, coverage = checks[CHECK_NAME_NULLS], checks[CHECK_COVERAGE]
     assert nulls.passed and nulls.metadata["threshold"].value == 50
     assert 0 <= nulls.metadata["value"].value < 50
-    assert coverage.metadata["threshold"].value == 0.9 and 0 < coverage.metadata["value"].value <= 1
+    assert coverage.metadata["threshold"].value == 90 and 0 < coverage.metadata["value"].value <= 100
     assert set(coverage.metadata["details"].value) == {"company", "address", "status", "email"}
     # And every board against the extraction thresholds.
     assert checks["records_extracted"].passed and "record_error_rate" in checks
@@ -386,7 +386,7 @@ def test_plan_versus_actual_counts_the_delivery_off_its_planned_day(story):
     assert overall == [(2, 1, 1, 0.5)]
     variance = _checks(story.runs["day2"])[CHECK_VARIANCE]
     assert not variance.passed and variance.severity == dg.AssetCheckSeverity.WARN
-    assert variance.metadata["value"].value == 0.5 and variance.metadata["threshold"].value == 0.02
+    assert variance.metadata["value"].value == 50 and variance.metadata["threshold"].value == 2
 
 
 def test_a_backfill_plans_a_past_day_from_what_was_known_that_day(story):

@@ -14,7 +14,14 @@ from customer_master.sandbox import SANDBOX_TOKEN, SandboxServer, WorkspaceSpec
 pytestmark = pytest.mark.slow  # starts Dagster or dbt (tests/unit/test_suite_markers.py)
 
 PARTITION = "2026-11-01"
-METADATA_KEYS = ("dagster/row_count", "quarantined", "error_rate", "seconds", "api_calls", "complexity_used")
+METADATA_KEYS = (
+    "dagster/row_count",
+    "quarantined",
+    "error_rate_pct",
+    "seconds",
+    "api_calls",
+    "complexity_used",
+)
 BUSINESS_TABLES = {
     "raw_monday_items": "board_id, item_id, name, state, group_id, created_at, updated_at",
     "raw_monday_column_values": "board_id, item_id, column_id, column_type, text, value_json, value_string, "
@@ -71,7 +78,7 @@ def test_every_board_asset_lands_its_board_and_reports_metadata(sandbox, warehou
         for key in (
             "dagster/row_count",
             "quarantined",
-            "error_rate",
+            "error_rate_pct",
             "seconds",
             "api_calls",
             "complexity_used",
@@ -149,8 +156,8 @@ def test_each_board_is_checked_against_the_extraction_thresholds(sandbox, wareho
         assert records.passed and records.metadata["value"].value > 0
         error_rate = evaluations[(board, "record_error_rate")]
         assert error_rate.passed, error_rate.description  # the sandbox's dirt stays under 2 %
-        assert error_rate.metadata["threshold"].value == 0.02
-        assert 0 <= error_rate.metadata["value"].value <= 0.02
+        assert error_rate.metadata["threshold"].value == 2  # percent
+        assert 0 <= error_rate.metadata["value"].value <= 2
     sync = evaluations[("customers", "customer_sync_duration")]
     assert sync.passed and sync.metadata["threshold"].value == 900
     assert ("orders", "customer_sync_duration") not in evaluations

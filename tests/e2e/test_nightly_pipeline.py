@@ -222,8 +222,7 @@ def test_rates_show_as_percentages_in_the_check_metadata(pipeline_run):
         if e.check_name == "record_error_rate" and e.asset_key == _key("monday", "orders")
     ]
     md = {k: v.value for k, v in orders_rate.metadata.items()}
-    assert md["value_percent"] == percent(md["value"])
-    assert md["value_pct"] == round(md["value"] * 100, 2)
+    assert md["unit"] == "percent" and md["value_percent"] == percent(md["value"] / 100)
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -63,7 +63,6 @@ def materialization_metadata(report: LandingReport) -> dict[str, MetadataEntry]:
         "since": report.since.isoformat() if report.since else "-",
         "column_values": result.values_loaded,
         "quarantined": result.quarantined,
-        "error_rate": dg.MetadataValue.float(round(result.error_rate, 6)),
         "error_rate_pct": dg.MetadataValue.float(as_pct(result.error_rate)),
         "state_changes": result.state_changes,
         "seconds": dg.MetadataValue.float(round(report.seconds, 3)),

@@ -35,6 +35,7 @@ from customer_master.common import fmt_pct, utcnow
 from customer_master.defs.monitoring.freshness import FRESHNESS_RULES
 from customer_master.defs.pipeline import NIGHTLY_SCHEDULE_NAME, daily_pipeline_job
 from customer_master.defs.resources import SlackResource, WarehouseResource
+from customer_master.defs.shared import PERCENT_UNIT
 from customer_master.monitoring.durations import due_alerts
 from customer_master.monitoring.formats import minutes
 from customer_master.monitoring.freshness import ALERT_STATES, evaluate, remembered, transitions
@@ -97,6 +98,9 @@ def _check_outcome(evaluation) -> CheckOutcome:
     md = _metadata_values(evaluation.metadata)
     summary = md.get("summary") or evaluation.description or ""
     value, threshold = md.get("value"), md.get("threshold")
+    if md.get("unit") == PERCENT_UNIT:  # a rate, shown in percent: back to the fraction alerts format
+        value = value / 100 if isinstance(value, int | float) else None
+        threshold = threshold / 100 if isinstance(threshold, int | float) else None
     return CheckOutcome(
         asset=evaluation.asset_key.to_user_string(),
         check=evaluation.check_name,

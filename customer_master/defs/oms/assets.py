@@ -40,6 +40,7 @@ from customer_master.settings import get_settings
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import RunInfo
 from customer_master.warehouse.oms_landing import OmsContractResult, sync_oms
+from customer_master.warehouse.validation import error_rate
 
 OMS_GROUP = "oms_raw"
 OMS_PREFIX = "oms"
@@ -105,7 +106,6 @@ def materialization_metadata(load: OmsLoadResult, contract: OmsContractResult) -
         # quarantined / column_values over every source (customer_master/monitoring/runs.py).
         "column_values": contract.values,
         "quarantined": contract.quarantined,
-        "error_rate": dg.MetadataValue.float(round(contract.error_rate, 6)),
         "error_rate_pct": dg.MetadataValue.float(as_pct(contract.error_rate)),
         "deleted": contract.deleted,
         "active_orders": contract.active_orders,
@@ -247,7 +247,12 @@ def oms_check_results(context: dg.AssetCheckExecutionContext):
     )
     yield verdict_check_result(
         CHECK_ERROR_RATE,
-        verdicts.record_error_rate(label, number("error_rate"), int(number("quarantined")), t),
+        verdicts.record_error_rate(
+            label,
+            error_rate(int(number("quarantined")), int(number("column_values"))),
+            int(number("quarantined")),
+            t,
+        ),
         ORDERS_KEY,
         rate=True,
     )
