@@ -421,3 +421,50 @@ def required_fields(entity: str) -> list[str]:
 
 def field_spec(entity: str, field_name: str) -> FieldSpec:
     return FIELDS[entity][field_name]
+
+
+# --- plan write-back (CM_PLAN_WRITE_BACK) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteBackSpec:
+    """One column the delivery plan writes back to the orders board (`entities.orders.write_back`)."""
+
+    description: str
+    column_types: tuple[str, ...]  # the Monday column types it may be written to
+    example_title: str  # the sandbox's title, used in the "add this to your mapping" messages
+    value_sets: tuple[str, ...] = ()
+    default_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+PLAN_STATUSES: tuple[str, ...] = ("scheduled", "late", "unschedulable")
+# Only the orders entity takes a write_back block.
+WRITE_BACK_ENTITY = "orders"
+WRITE_BACK_COLUMNS: dict[str, WriteBackSpec] = {
+    "planned_date": WriteBackSpec(
+        "The planned delivery date (cleared when the order is unschedulable).",
+        ("date", "text"),
+        "Planned delivery",
+    ),
+    "planned_line": WriteBackSpec(
+        "The production line (resource) the order is planned on.",
+        ("text", "long_text"),
+        "Planned line",
+    ),
+    "plan_status": WriteBackSpec(
+        "scheduled, late or unschedulable (a status/dropdown label, or the word in a text column).",
+        ("status", "dropdown", "text", "long_text"),
+        "Plan status",
+        value_sets=PLAN_STATUSES,
+        default_values={
+            "scheduled": ("Scheduled",),
+            "late": ("Late",),
+            "unschedulable": ("Unschedulable",),
+        },
+    ),
+    "plan_note": WriteBackSpec(
+        "Why the order is late or unschedulable, in words (empty when it is on time).",
+        ("text", "long_text"),
+        "Plan note",
+    ),
+}

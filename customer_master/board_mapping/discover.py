@@ -31,7 +31,14 @@ import yaml
 from rapidfuzz import fuzz
 from rapidfuzz import utils as fuzz_utils
 
-from customer_master.board_mapping.catalog import ENTITIES, FIELDS, ITEM_NAME_COLUMN, KIND_COLUMN_TYPES
+from customer_master.board_mapping.catalog import (
+    ENTITIES,
+    FIELDS,
+    ITEM_NAME_COLUMN,
+    KIND_COLUMN_TYPES,
+    WRITE_BACK_COLUMNS,
+    WRITE_BACK_ENTITY,
+)
 from customer_master.board_mapping.resolve import column_labels
 from customer_master.monday.models import Board, Column
 
@@ -189,6 +196,10 @@ def propose_entity(
 ) -> list[FieldProposal]:
     samples = samples or {}
     columns = [c for c in board.columns if not c.archived]
+    if entity == WRITE_BACK_ENTITY:
+        # The delivery plan's own columns ("Plan status", ...) are written by the platform, never read.
+        written = {spec.example_title.lower() for spec in WRITE_BACK_COLUMNS.values()}
+        columns = [c for c in columns if c.title.strip().lower() not in written]
     if not any(c.id == ITEM_NAME_COLUMN for c in columns):  # Monday always lists it; a test board may not
         columns.append(Column(id=ITEM_NAME_COLUMN, title="Name", type="name"))
     proposals = {name: FieldProposal(entity, name, spec.required) for name, spec in FIELDS[entity].items()}

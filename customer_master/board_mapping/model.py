@@ -12,6 +12,12 @@ live: the ingestion assets pull exactly its boards and the staging models read e
           priority: {column_id: status_19, title: Urgency, kind: label,
                      values: {rush: [Critical], high: [High], normal: [Medium], low: [Low]}}
           promised_date: {column_id: null, kind: date}                        # optional: not on this board
+        write_back:                      # optional: where CM_PLAN_WRITE_BACK writes the delivery plan
+          planned_date: {column_id: date_mkq2wb1p, title: Planned delivery}
+          planned_line: {column_id: text_mkq2wb2l, title: Planned line}
+          plan_status:  {column_id: color_mkq2wb3s, title: Plan status,
+                         values: {scheduled: [Scheduled], late: [Late], unschedulable: [Unschedulable]}}
+          plan_note:    {column_id: text_mkq2wb4n, title: Plan note}
 
 A field left out (or with `column_id: null`) is not mapped: fine for an optional field (it stays
 empty), refused for a required one. Every error names the key's path and, where it helps, its line.
@@ -39,6 +45,8 @@ from customer_master.board_mapping.catalog import (
     ITEM_NAME_COLUMN,
     ITEM_NAME_KINDS,
     KIND_LANE,
+    WRITE_BACK_COLUMNS,
+    WRITE_BACK_ENTITY,
     Entity,
     is_entity,
     required_fields,
@@ -51,6 +59,34 @@ CHECK_COMMAND = "python -m customer_master.board_mapping check"
 
 class BoardMappingError(ValueError):
     """The mapping file is invalid; the message names the offending path (e.g. entities.orders...)."""
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip() if value is not None else None
+
+
+def _clean_labels(value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    """canonical -> labels, stripped; a label may mean only one canonical value."""
+    if value is None:
+        return None
+    seen: dict[str, str] = {}
+    cleaned: dict[str, list[str]] = {}
+    for canonical, labels in value.items():
+        if not labels:
+            raise ValueError(f"{canonical}: list at least one label")
+        cleaned[canonical] = []
+        for label in labels:
+            label = str(label).strip()
+            if not label:
+                raise ValueError(f"{canonical}: a label must not be blank")
+            key = label.lower()
+            if key in seen and seen[key] != canonical:
+                raise ValueError(f"label {label!r} is listed under both {seen[key]!r} and {canonical!r}")
+            seen[key] = canonical
+            cleaned[canonical].append(label)
+    return cleaned
 
 
 class FieldMapping(BaseModel):
@@ -66,31 +102,12 @@ class FieldMapping(BaseModel):
     @field_validator("column_id", "title", "extra_key")
     @classmethod
     def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip() if value is not None else None
+        return _clean_text(value)
 
     @field_validator("values")
     @classmethod
     def _labels(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        if value is None:
-            return None
-        seen: dict[str, str] = {}
-        cleaned: dict[str, list[str]] = {}
-        for canonical, labels in value.items():
-            if not labels:
-                raise ValueError(f"{canonical}: list at least one label")
-            cleaned[canonical] = []
-            for label in labels:
-                label = str(label).strip()
-                if not label:
-                    raise ValueError(f"{canonical}: a label must not be blank")
-                key = label.lower()
-                if key in seen and seen[key] != canonical:
-                    raise ValueError(f"label {label!r} is listed under both {seen[key]!r} and {canonical!r}")
-                seen[key] = canonical
-                cleaned[canonical].append(label)
-        return cleaned
+        return _clean_labels(value)
 
     @property
     def is_mapped(self) -> bool:
@@ -101,11 +118,70 @@ class FieldMapping(BaseModel):
         return self.column_id == ITEM_NAME_COLUMN
 
 
+class WriteBackColumn(BaseModel):
+    """One write-back column: found by id, else by title (like a field); `values` for plan_status."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column_id: str | None = Field(default=None, min_length=1)
+    title: str | None = Field(default=None, min_length=1)
+    values: dict[str, list[str]] | None = None
+
+    @field_validator("column_id", "title")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        return _clean_text(value)
+
+    @field_validator("values")
+    @classmethod
+    def _labels(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        return _clean_labels(value)
+
+    @model_validator(mode="after")
+    def _id_or_title(self) -> WriteBackColumn:
+        if self.column_id is None and self.title is None:
+            raise ValueError("give the column's column_id (and title)")
+        return self
+
+
+class WriteBackMapping(BaseModel):
+    """`entities.orders.write_back`: the four columns the delivery plan is written to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    planned_date: WriteBackColumn | None = None
+    planned_line: WriteBackColumn | None = None
+    plan_status: WriteBackColumn | None = None
+    plan_note: WriteBackColumn | None = None
+
+    def columns(self) -> dict[str, WriteBackColumn | None]:
+        """name -> column (None: not in the block), in catalog order."""
+        return {name: getattr(self, name) for name in WRITE_BACK_COLUMNS}
+
+    @model_validator(mode="after")
+    def _values_only_for_status(self) -> WriteBackMapping:
+        for name, column in self.columns().items():
+            if column is None or column.values is None:
+                continue
+            sets = WRITE_BACK_COLUMNS[name].value_sets
+            if not sets:
+                raise ValueError(f"{name}.values: only plan_status takes values")
+            odd = sorted(set(column.values) - set(sets))
+            if odd:
+                raise ValueError(f"{name}.values: unknown value(s) {', '.join(odd)} (use: {', '.join(sets)})")
+        ids = [c.column_id for c in self.columns().values() if c is not None and c.column_id]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"column(s) {', '.join(twice)} named for more than one write-back value")
+        return self
+
+
 class EntityMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     board_id: str = Field(min_length=1, pattern=r"^\d+$")
     fields: dict[str, FieldMapping] = Field(default_factory=dict)
+    write_back: WriteBackMapping | None = None
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -171,6 +247,11 @@ class BoardMapping(BaseModel):
         """'board_mapping.yml line 31' (or the key path when the line is unknown), for messages."""
         return self._where(entity, field_name, f"entities.{entity}.fields.{field_name}")
 
+    def write_back_where(self, name: str) -> str:
+        """Where write-back column `name` is set (or would go), for messages."""
+        entity = WRITE_BACK_ENTITY
+        return self._where(entity, WRITE_BACK_LINE_PREFIX + name, f"entities.{entity}.write_back.{name}")
+
     def board_where(self, entity: str) -> str:
         """Where the entity's board_id is set, for messages."""
         return self._where(entity, _BOARD_ID, f"entities.{entity}.board_id")
@@ -183,6 +264,23 @@ class BoardMapping(BaseModel):
 
 def _check_entity(entity: str, em: EntityMapping) -> None:
     catalog = FIELDS[entity]
+    if em.write_back is not None and entity != WRITE_BACK_ENTITY:
+        raise ValueError(f"entities.{entity}.write_back: only {WRITE_BACK_ENTITY} take a write_back block")
+    if em.write_back is not None:
+        read = {f.column_id: name for name, f in em.fields.items() if f.column_id is not None}
+        for name, column in em.write_back.columns().items():
+            if column is None or column.column_id is None:
+                continue
+            if column.column_id == ITEM_NAME_COLUMN or column.column_id in read:
+                what = (
+                    "the item name"
+                    if column.column_id == ITEM_NAME_COLUMN
+                    else f"field {read[column.column_id]!r}"
+                )
+                raise ValueError(
+                    f"entities.{entity}.write_back.{name}: column {column.column_id!r} is read as {what}; "
+                    "the plan must be written to columns of its own (add new columns to the board)"
+                )
     unknown = sorted(set(em.fields) - set(catalog))
     if unknown:
         raise ValueError(
@@ -230,6 +328,7 @@ def value_labels(entity: str, field_name: str, f: FieldMapping) -> dict[str, tup
 
 
 _BOARD_ID = ""  # the line key of an entity's board_id (no field has an empty name)
+WRITE_BACK_LINE_PREFIX = "write_back."  # line keys of write-back columns (no field has a dot)
 
 
 def _field_lines(text: str) -> dict[tuple[str, str], int]:
@@ -245,6 +344,8 @@ def _field_lines(text: str) -> dict[tuple[str, str], int]:
                 lines[(entity_key.value, _BOARD_ID)] = key.start_mark.line + 1
         for field_key, _ in _pairs(_child(entity_node, "fields")):
             lines[(entity_key.value, field_key.value)] = field_key.start_mark.line + 1
+        for key, _ in _pairs(_child(entity_node, "write_back")):
+            lines[(entity_key.value, WRITE_BACK_LINE_PREFIX + key.value)] = key.start_mark.line + 1
     return lines
 
 

@@ -116,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
         signing_secret=secret,
         max_body_bytes=args.max_body_bytes or settings.webhook_max_body_bytes,
         path=args.path,
+        ignored_columns=_write_back_columns(),
     )
     port = settings.webhook_port if args.port is None else args.port
     serve(config, ChangeStore(_store_path(args.store)), host=args.host, port=port, log_level=args.log_level)
@@ -132,6 +133,18 @@ def _orders_board() -> str:
     from customer_master.board_mapping import configured_mapping
 
     return configured_mapping().board_ids["orders"]
+
+
+def _write_back_columns() -> frozenset[tuple[str, str]]:
+    """The plan write-back's columns (their change events must not queue order changes)."""
+    from customer_master.board_mapping import BoardMappingError, configured_mapping
+    from customer_master.monday.write_back import write_back_column_ids
+
+    try:
+        return write_back_column_ids(configured_mapping())
+    except BoardMappingError as exc:
+        logging.getLogger(__name__).warning("no write-back columns to ignore: %s", exc)
+        return frozenset()
 
 
 def _monday_client() -> MondayClient:

@@ -41,12 +41,16 @@ class ReceiverConfig:
     signing_secret: str | None = None
     max_body_bytes: int = 1_048_576
     path: str = "/monday/webhook"
+    # (board id, column id) whose change events queue nothing: the columns the delivery plan writes
+    # back (monday/write_back.py write_back_column_ids), so writing the plan cannot loop into the pipeline.
+    ignored_columns: frozenset[tuple[str, str]] = frozenset()
 
     def __repr__(self) -> str:  # the secret must not reach a log line through a repr
         return (
             f"ReceiverConfig(watched_boards={sorted(self.watched_boards)}, "
             f"signing_secret={'set' if self.signing_secret else None}, "
-            f"max_body_bytes={self.max_body_bytes}, path={self.path!r})"
+            f"max_body_bytes={self.max_body_bytes}, path={self.path!r}, "
+            f"ignored_columns={sorted(self.ignored_columns)})"
         )
 
 
@@ -61,6 +65,7 @@ class MondayEvent:
     changed_at: float | None
     body: str
     ignore_reason: str | None  # set when the event is not an item change (e.g. board-level)
+    column_id: str | None = None  # the changed column of a column-value event
 
 
 class BadRequest(ValueError):
@@ -157,7 +162,9 @@ def monday_event(payload: Mapping[str, Any]) -> MondayEvent:
     canonical = canonical_json(payload)
     board_id, item_id = _id(event.get("boardId")), _id(event.get("pulseId"))
     parent_item = _id(event.get("parentItemId"))
+    column_id = _id(event.get("columnId"))
     if parent_item is not None:
+        column_id = None  # a column of the subitems board, not of the board the change is queued on
         item_id = parent_item
         board_id = _id(event.get("parentItemBoardId")) or board_id
     reason = None
@@ -171,15 +178,22 @@ def monday_event(payload: Mapping[str, Any]) -> MondayEvent:
         changed_at=event_time(event),
         body=canonical,
         ignore_reason=reason,
+        column_id=column_id,
     )
 
 
-def watch_verdict(event: MondayEvent, watched_boards: frozenset[str]) -> str | None:
+def watch_verdict(
+    event: MondayEvent,
+    watched_boards: frozenset[str],
+    ignored_columns: frozenset[tuple[str, str]] = frozenset(),
+) -> str | None:
     """None when the event becomes a change, else the reason it is only stored for audit."""
     if event.ignore_reason is not None:
         return event.ignore_reason
     if event.board_id not in watched_boards:
         return f"board {event.board_id} is not watched"
+    if event.column_id is not None and (event.board_id, event.column_id) in ignored_columns:
+        return f"column {event.column_id} is written by the plan write-back"
     return None
 
 
@@ -234,7 +248,7 @@ def create_app(config: ReceiverConfig, store: ChangeStore) -> Starlette:
             log.info("answered a challenge")
             return JSONResponse({"challenge": payload["challenge"]})
         event = monday_event(payload)
-        reason = watch_verdict(event, config.watched_boards)
+        reason = watch_verdict(event, config.watched_boards, config.ignored_columns)
         try:
             # In a worker thread: the commit waits for fsync, and the event loop must keep serving.
             outcome = await run_in_threadpool(

@@ -45,6 +45,11 @@ COLUMN_IDS: dict[str, dict[str, str]] = {
         "production_window": "timerange_mkq2pw2n",
         "rush_approved": "boolean_mkq2ra9c",
         "delivered_date": "date_mkq2dv5x",
+        # Written by the delivery plan (CM_PLAN_WRITE_BACK), empty until a plan is written back.
+        "planned_date": "date_mkq2wb1p",
+        "planned_line": "text_mkq2wb2l",
+        "plan_status": "color_mkq2wb3s",
+        "plan_note": "text_mkq2wb4n",
     },
     "capacity": {
         "name": "name",
@@ -108,6 +113,7 @@ ORDER_STATUS = (
     (1, "Delivered"),
     (2, "Cancelled"),
 )
+PLAN_STATUSES = ((1, "Scheduled"), (2, "Late"), (5, "Unschedulable"))
 # Deliberately not in severity order: clients must resolve labels through settings_str.
 PRIORITIES = ((2, "Rush"), (0, "High"), (6, "Normal"), (9, "Low"))
 PRODUCTS = (
@@ -162,6 +168,12 @@ ORDER_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("rush_approved", "Rush approved", "checkbox"),
     # Filled only for delivered orders (the actual delivery date, for plan-vs-actual performance).
     ColumnSpec("delivered_date", "Delivered on", "date"),
+    # The delivery plan written back (customer_master/monday/write_back.py): no generated values (items'
+    # cells stop at delivered_date, and a missing cell reads as empty) until a plan writes them.
+    ColumnSpec("planned_date", "Planned delivery", "date"),
+    ColumnSpec("planned_line", "Planned line", "text"),
+    ColumnSpec("plan_status", "Plan status", "status", PLAN_STATUSES),
+    ColumnSpec("plan_note", "Plan note", "text"),
 )
 
 

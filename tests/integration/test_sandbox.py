@@ -235,6 +235,7 @@ def test_boards_arguments_filter_and_page(http, sandbox):
         OC["requested_date"],
         OC["promised_date"],
         OC["delivered_date"],
+        OC["planned_date"],  # the plan write-back's column (empty until a plan is written)
     ]
 
 

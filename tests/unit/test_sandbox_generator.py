@@ -213,7 +213,7 @@ def test_rendered_values_are_json_strings_in_mondays_shapes(ws):
 
 def test_only_delivered_orders_have_a_delivered_date_on_or_after_the_requested_day(ws):
     orders = ws.boards[BOARD_IDS["orders"]]
-    column = orders.columns[-1]
+    column = orders.columns_by_id[COLUMN_IDS["orders"]["delivered_date"]]
     assert (column.id, column.title, column.type) == (
         COLUMN_IDS["orders"]["delivered_date"],
         "Delivered on",

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from customer_master.board_mapping import configured_mapping
 from customer_master.defs.resources import WarehouseResource
 from customer_master.defs.scheduling.checks import (
     PLAN_CHECK_SPECS,
@@ -22,6 +23,8 @@ from customer_master.defs.shared import (
     WAREHOUSE_POOL,
     daily_partitions,
 )
+from customer_master.monday import MondayClient
+from customer_master.monday.write_back import write_plan_back
 from customer_master.monitoring.formats import as_pct
 from customer_master.monitoring.runs import NEXT_DELIVERY_DAY_KEY, SHEET_LINK_KEY
 from customer_master.reports import (
@@ -104,9 +107,15 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         },
         check_results=[
             *plan_check_results(wh, report.plan, summary),
-            published_check_result(problems),
+            published_check_result(problems, done=_published(published)),
         ],
     )
+
+
+def _published(metadata: dict[str, Any]) -> str:
+    wrote = "the delivery sheet was written"
+    back = metadata.get("write_back_summary")
+    return f"{wrote}; {back}" if back else wrote
 
 
 # Numbers of the sheet worth a trend line per partition (Dagster plots numeric metadata); rates in percent.
@@ -160,4 +169,37 @@ def publish_plan(wh: Warehouse, plan_date: dt.date, log) -> tuple[dict[str, Any]
         log.error(f"delivery sheet for {plan_date} not written: {type(exc).__name__}: {exc}")
         return {}, [f"delivery sheet not written: {type(exc).__name__}: {exc}"]
     log.info(f"delivery sheet for {plan_date}: {files.html} (CSV {files.csv})")
-    return sheet_metadata(sheet, files.html, files.csv), []
+    metadata, problems = sheet_metadata(sheet, files.html, files.csv), []
+    if get_settings().plan_write_back != "off":
+        written, problems = write_back_plan(wh, plan_date, log)
+        metadata |= written
+    return metadata, problems
+
+
+def write_back_plan(wh: Warehouse, plan_date: dt.date, log) -> tuple[dict[str, Any], list[str]]:
+    """CM_PLAN_WRITE_BACK: the plan's date, line, status and note on the Orders board (only values
+    that differ; dry_run lists them). (metadata, problems); never raises: the plan stands whatever
+    Monday says, and the plan_published check alerts."""
+    settings = get_settings()
+    dry_run = settings.plan_write_back == "dry_run"
+    try:
+        options = {"retry_budget_seconds": settings.monday_retry_budget_seconds}
+        if settings.monday_max_attempts:
+            options["max_attempts"] = settings.monday_max_attempts
+        with MondayClient.from_settings(settings, **options) as client:
+            report = write_plan_back(client, wh, configured_mapping(settings), plan_date, dry_run=dry_run)
+    except Exception as exc:  # a configuration or API failure: reported, the plan is already written
+        log.error(f"plan {plan_date} not written back to Monday: {type(exc).__name__}: {exc}")
+        return {"write_back": f"failed: {type(exc).__name__}: {exc}"}, [
+            f"plan not written back to the Orders board: {type(exc).__name__}: {exc}"
+        ]
+    log.info(report.summary())
+    md: dict[str, Any] = {
+        f"write_back_{key.removeprefix('write_back_')}": value
+        for key, value in report.metadata().items()
+        if key != "plan_date"
+    }
+    if report.changes_preview:
+        listed = "\n".join(f"- {change}" for change in report.changes_preview)
+        md["write_back_changes_preview"] = dg.MetadataValue.md(listed)
+    return md, ([] if report.ok else [report.summary()])

@@ -127,7 +127,9 @@ def schedule_variance_check(warehouse: WarehouseResource) -> dg.AssetCheckResult
     return verdict_check_result(CHECK_VARIANCE, verdict, asset=DELIVERY_PERFORMANCE_KEY, rate=True)
 
 
-def published_check_result(problems: list[str]) -> dg.AssetCheckResult:
+def published_check_result(
+    problems: list[str], done: str = "the delivery sheet was written"
+) -> dg.AssetCheckResult:
     """Warns with what did not reach operations (the sheet, the board); the plan itself stands."""
     return dg.AssetCheckResult(
         check_name=CHECK_PUBLISHED,
@@ -135,7 +137,7 @@ def published_check_result(problems: list[str]) -> dg.AssetCheckResult:
         passed=not problems,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
-            "summary": "; ".join(problems) if problems else "the delivery sheet was written",
+            "summary": "; ".join(problems) if problems else done,
             "problems": len(problems),
         },
     )
