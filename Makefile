@@ -88,7 +88,7 @@ lock: | $(UV)
 
 # --- the two commands --------------------------------------------------------------------------
 demo: setup
-	$(BIN)/python -m customer_master.demo
+	$(BIN)/python -m customer_master.demo $(if $(VERBOSE),--verbose)
 
 # Lint (ruff, mypy) first: CI runs exactly this target. Two workers (pytest-xdist), one test file
 # per worker at a time (a file's module fixtures, e.g. a nightly story, are built once): the suite
@@ -112,8 +112,8 @@ ui: setup
 	@echo "Dagster UI: http://127.0.0.1:$(UI_PORT)  (sandbox: http://127.0.0.1:$(SANDBOX_PORT)/v2, OMS sandbox: http://127.0.0.1:$(OMS_PORT), webhook receiver: http://127.0.0.1:$(WEBHOOK_PORT); Ctrl-C stops all)"
 	@set -m; \
 	export CM_SANDBOX_PORT=$(SANDBOX_PORT) CM_WEBHOOK_PORT=$(WEBHOOK_PORT) CM_REALTIME_MODE=$${CM_REALTIME_MODE:-webhook}; \
-	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT) & sandbox=$$!; \
-	$(BIN)/python -m customer_master.sandbox.oms serve --port $(OMS_PORT) & oms=$$!; \
+	$(BIN)/python -m customer_master.sandbox serve --profile demo --port $(SANDBOX_PORT) & sandbox=$$!; \
+	$(BIN)/python -m customer_master.sandbox.oms serve --profile demo --port $(OMS_PORT) & oms=$$!; \
 	$(BIN)/python -m customer_master.realtime serve --port $(WEBHOOK_PORT) & receiver=$$!; \
 	{ $(BIN)/python -m customer_master.realtime register --wait 60 \
 	  || echo "warning: webhooks not registered; order changes wait for the nightly run"; } & \

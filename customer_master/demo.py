@@ -2,17 +2,25 @@
 Dagster: every Monday board, the OMS orders, the dbt models (order_master aggregates both sources),
 the day's delivery plan with its checks, and the schedule models.
 
-Runs on the embedded defaults (DuckDB file under .data/, the sandbox emulator on 127.0.0.1) and
-leaves `.data/warehouse.duckdb` behind for exploring. The run is recorded in the local Dagster
-instance ($DAGSTER_HOME), so it also shows up in `make ui`.
+Both emulators serve the "demo" data profile anchored to today (`serve --profile demo`, the same
+data `make ui` serves). Runs on the embedded defaults (DuckDB file under .data/, the emulators on
+127.0.0.1) and leaves `.data/warehouse.duckdb` behind for exploring. The run is recorded in the local
+Dagster instance ($DAGSTER_HOME), so it also shows up in `make ui`. The run's log (dbt's per-node lines
+included) goes to .data/logs/demo-<partition>.log; only warnings and errors reach the console unless
+--verbose.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import os
+import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from customer_master.board_mapping import DEFAULT_MAPPING_PATH
 from customer_master.common import fmt_pct
@@ -22,33 +30,27 @@ from customer_master.sandbox.oms.process import oms_process
 from customer_master.sandbox.oms.server import API_PREFIXES
 from customer_master.sandbox.process import sandbox_process
 
-# A little of the dirt real boards have, so the quarantine path shows up in the summary.
-DEMO_MALFORMED_RATE = 0.002
-DEMO_OMS_ORDERS = 600
-DEMO_OMS_MALFORMED = 2
+# The emulators' data profile (generator.PROFILES; the OMS's size and faults in its __main__).
+DEMO_PROFILE = "demo"
 OMS_SHAPE = "shopify"  # the shipped default OMS_SOURCE (customer_master/oms/shopify.yml)
 OMS_SANDBOX_TOKEN = "shpat_sandbox"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--orders", type=int, default=2000, help="orders in the sandbox workspace")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--partition", default=dt.date.today().isoformat(), help="daily partition (sync date)"
     )
+    parser.add_argument("--verbose", action="store_true", help="the whole run log (dbt's too) on the console")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("MONDAY_API_TOKEN", "sandbox-token")
     with (
-        sandbox_process(args.orders, args.seed, malformed_rate=DEMO_MALFORMED_RATE) as url,
+        sandbox_process(None, args.seed, profile=DEMO_PROFILE) as url,
         # The OMS shares the Monday sandbox's customers and some of its order numbers.
         oms_process(
-            DEMO_OMS_ORDERS,
-            args.seed,
-            shape=OMS_SHAPE,
-            monday_orders=args.orders,
-            malformed_orders=DEMO_OMS_MALFORMED,
+            None, args.seed, shape=OMS_SHAPE, monday_orders=None, malformed_orders=None, profile=DEMO_PROFILE
         ) as oms_url,
     ):
         os.environ["CM_OMS_ENABLED"] = "true"
@@ -62,37 +64,99 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["CM_BOARD_MAPPING"] = str(DEFAULT_MAPPING_PATH)
         for entity in ("CUSTOMERS", "ORDERS", "CAPACITY"):
             os.environ.pop(f"MONDAY_BOARD_{entity}", None)
-        print(f"sandbox: {url} ({args.orders} orders, seed {args.seed})")
-        print(f"OMS sandbox ({OMS_SHAPE}): {oms_url} ({DEMO_OMS_ORDERS} orders)")
-        return _run_and_report(args.partition)
+        _align_dbt_warehouse()
+        print(f"sandbox: {url} (profile {DEMO_PROFILE}, as of today, seed {args.seed})")
+        print(f"OMS sandbox ({OMS_SHAPE}): {oms_url} (profile {DEMO_PROFILE})")
+        return _run_and_report(args.partition, verbose=args.verbose)
+
+
+def _align_dbt_warehouse() -> None:
+    """dbt's profile reads the DuckDB file from CM_DUCKDB_PATH only (else ../.data/warehouse.duckdb):
+    with just CM_DATA_DIR set, the loaders would write under it and dbt build in .data/. Name the file."""
+    if not os.environ.get("CM_DUCKDB_PATH") and os.environ.get("CM_DATA_DIR"):
+        os.environ["CM_DUCKDB_PATH"] = str(Path(os.environ["CM_DATA_DIR"]).resolve() / "warehouse.duckdb")
 
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 PIPELINE_JOB = "daily_pipeline_job"
 
 
-def _run_and_report(partition: str) -> int:
-    import dagster as dg
+def _log_path(partition: str) -> Path:
+    from customer_master.settings import get_settings
 
-    from customer_master.definitions import defs
-    from customer_master.defs.monday.assets import monday_board_assets
-    from customer_master.defs.oms.assets import oms_assets
+    return Path(get_settings().data_dir) / "logs" / f"demo-{partition}.log"
 
+
+def matters(line: str) -> bool:
+    """A run-log line worth a person's look on the console: Dagster's warnings and errors."""
+    return any(f" - {level} - " in line for level in ("WARNING", "ERROR", "CRITICAL"))
+
+
+class _ConsoleFilter(io.TextIOBase):
+    """The run's output: every line to the log file, the lines that `matter` to the console too."""
+
+    def __init__(self, log, console) -> None:
+        self.log, self.console = log, console
+
+    def write(self, text: str) -> int:
+        if not self.log.closed:  # a handler bound during the run may still write after it
+            self.log.write(text)
+        for line in text.splitlines(keepends=True):
+            if matters(line):
+                self.console.write(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.log.closed:
+            self.log.flush()
+        self.console.flush()
+
+
+@contextlib.contextmanager
+def _quiet_run(log_path: Path | None):
+    """Dagster's console logger (and dbt's lines it relays) into `log_path`; None: all on the console.
+    coloredlogs' handler looks sys.stderr up at each record, so redirecting it reroutes the logger."""
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        stream = _ConsoleFilter(log, _console := sys.stderr)
+        with contextlib.redirect_stderr(stream), contextlib.redirect_stdout(stream):
+            yield
+        _console.flush()
+
+
+def _run_and_report(partition: str, *, verbose: bool = False) -> int:
     started = time.perf_counter()
-    # The demo's sandboxes are fresh each time: pull them whole, not incrementally.
-    full = {asset.key.to_python_identifier(): {"config": {"mode": "full"}} for asset in monday_board_assets}
-    full |= {asset.node_def.name: {"config": {"mode": "full"}} for asset in oms_assets}
-    with dg.DagsterInstance.get() as instance:
-        result = (
-            defs()
-            .resolve_job_def(PIPELINE_JOB)
-            .execute_in_process(
-                partition_key=partition,
-                instance=instance,
-                run_config={**INFO_LOGS, "ops": full},
-                raise_on_error=False,
-            )
+    log_path = None if verbose else _log_path(partition)
+    if log_path is not None:
+        print(
+            f"running the nightly job (log: {log_path}; --verbose or make demo VERBOSE=1 to see it all) ..."
         )
+    with _quiet_run(log_path):
+        # Imported here: the definitions' import-time warnings (and the log handlers libraries such as
+        # dlt bind to stderr then) belong to the run's log too.
+        import dagster as dg
+
+        from customer_master.definitions import defs
+        from customer_master.defs.monday.assets import monday_board_assets
+        from customer_master.defs.oms.assets import oms_assets
+
+        # The demo's sandboxes are fresh each time: pull them whole, not incrementally.
+        full = {a.key.to_python_identifier(): {"config": {"mode": "full"}} for a in monday_board_assets}
+        full |= {asset.node_def.name: {"config": {"mode": "full"}} for asset in oms_assets}
+        with dg.DagsterInstance.get() as instance:
+            result = (
+                defs()
+                .resolve_job_def(PIPELINE_JOB)
+                .execute_in_process(
+                    partition_key=partition,
+                    instance=instance,
+                    run_config={**INFO_LOGS, "ops": full},
+                    raise_on_error=False,
+                )
+            )
     status = "SUCCESS" if result.success else "FAILED"
     print(f"\nDagster run {result.run_id[:8]} ({PIPELINE_JOB}, partition {partition}): {status}")
     _print_ingestion(result)
@@ -105,7 +169,9 @@ def _run_and_report(partition: str) -> int:
         _record_and_print_digest(instance, result, resources)
         _print_orders_by_source(resources.warehouse.get_warehouse())
         _print_tables(resources.warehouse)
+        outlook = plan_outlook(resources.warehouse.get_warehouse(), dt.date.fromisoformat(partition))
     print(f"\ntotal {time.perf_counter() - started:.1f} s")
+    print(next_steps(outlook, _sheet_html(result), log_path))
     return 0 if result.success else 1
 
 
@@ -126,7 +192,8 @@ def _print_ingestion(result) -> None:
             continue
         print(
             f"{key:<20}{md['dagster/row_count']:>9}{md['column_values']:>10}"
-            f"{md['quarantined']:>13}{percent(md['error_rate']):>12}{md['api_calls']:>11}{md['seconds']:>8.2f}"
+            f"{md['quarantined']:>13}{percent(md['error_rate_pct'] / 100):>12}"
+            f"{md['api_calls']:>11}{md['seconds']:>8.2f}"
         )
 
 
@@ -137,7 +204,7 @@ def _print_oms(result) -> None:
         return
     print(
         f"{'oms/orders':<20}{md['active_orders']:>9}{md['column_values']:>10}{md['quarantined']:>13}"
-        f"{percent(md['error_rate']):>12}{'-':>11}{md['seconds']:>8.2f}"
+        f"{percent(md['error_rate_pct'] / 100):>12}{'-':>11}{md['seconds']:>8.2f}"
         f"   ({md['mode']}: {md['records_extracted']} orders read, {md['deleted']} deleted)"
     )
 
@@ -164,17 +231,98 @@ def _print_plan(result) -> None:
     print(
         f"\ndelivery plan {md['plan_date']}: {md['scheduled']} of {md['orders']} open orders scheduled, "
         f"{md['late']} late, {md['unschedulable']} unschedulable {md['unschedulable_by_reason']}; "
-        f"peak utilization {fmt_pct(md['peak_utilization'], digits=0)}, "
+        f"peak utilization {md['peak_utilization_pct']:.0f} %, "
         f"overtime {md['overtime_units']:.0f} units, "
         f"engine {md['engine_seconds']:.2f} s"
     )
     print("checks:")
-    for e in sorted(result.get_asset_check_evaluations(), key=lambda e: e.check_name):
-        if "summary" not in e.metadata:  # the threshold checks; dbt's tests are in the dbt log above
+    for line in check_lines(result.get_asset_check_evaluations()):
+        print(f"  {line}")
+
+
+def check_lines(evaluations) -> list[str]:
+    """One line per threshold check and per failed dbt test (the digest counts both), then one line
+    for the dbt tests that passed: the listed failures are exactly the ones the digest counts."""
+    lines, dbt_passed = [], 0
+    for e in sorted(evaluations, key=lambda e: (e.check_name, e.asset_key.to_user_string())):
+        summary = e.metadata.get("summary")
+        if summary is None and e.passed:
+            dbt_passed += 1
             continue
         verdict = "pass" if e.passed else ("WARN" if e.severity.value == "WARN" else "FAIL")
-        summary = e.metadata["summary"].value
-        print(f"  {verdict:<5}{e.check_name:<36}{summary}")
+        text = summary.value if summary is not None else f"dbt test on {e.asset_key.to_user_string()} failed"
+        lines.append(f"{verdict:<5}{e.check_name:<36}{text}")
+    if dbt_passed:
+        lines.append(f"pass {dbt_passed} dbt tests passed")
+    return lines
+
+
+OUTLOOK_WORKING_DAYS = 10
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The plan's story for a person: the coming working days' orders and what went wrong."""
+
+    planned: int  # scheduled within the next OUTLOOK_WORKING_DAYS working days
+    scheduled: int  # all scheduled orders of the plan
+    late: int
+    past_due: int  # late because requested before the plan date
+    pushed: int  # late though requested on or after the plan date: capacity or delivery days
+    unschedulable: int
+    bad_data: int
+    # Units scheduled (regular and overtime) / regular capacity of the lines over the working days with
+    # capacity in that span (holidays and weekends left out).
+    utilization: float | None
+
+
+def plan_outlook(warehouse, plan_date: dt.date, days: int = OUTLOOK_WORKING_DAYS) -> Outlook:
+    """The outlook from the plan's delivery sheet (customer_master/reports), as operations read it."""
+    from customer_master.reports import read_delivery_sheet
+    from customer_master.scheduling import INPUT_ERROR_REASONS
+
+    sheet = read_delivery_sheet(warehouse, plan_date)
+    working = sorted({c.day for c in sheet.capacity if c.capacity_units > 0 and c.day.isoweekday() <= 5})
+    span = set(working[:days])
+    cells = [c for c in sheet.capacity if c.day in span and c.capacity_units > 0]
+    regular = sum(c.capacity_units for c in cells)
+    used = sum(c.scheduled_units + c.scheduled_overtime_units for c in cells)
+    metrics = sheet.metrics
+    return Outlook(
+        planned=sum(1 for o in sheet.orders if o.is_scheduled and o.delivery_date in span),
+        scheduled=int(metrics["scheduled"]),
+        late=int(metrics["late"]),
+        past_due=int(metrics["late_past_due"]),
+        pushed=int(metrics["late_pushed_by_capacity"]),
+        unschedulable=int(metrics["unschedulable"]),
+        bad_data=sum(1 for o in sheet.orders if o.reason in INPUT_ERROR_REASONS),
+        utilization=used / regular if regular else None,
+    )
+
+
+def next_steps(outlook: Outlook, sheet: str | None, log_path: Path | None) -> str:
+    """The demo's last lines: what the plan found and where to look next."""
+    load = "" if outlook.utilization is None else f", lines {fmt_pct(outlook.utilization, digits=0)} loaded"
+    late_share = fmt_pct(outlook.late / outlook.scheduled, digits=1) if outlook.scheduled else "-"
+    lines = [
+        f"\n{outlook.planned} orders planned for the next {OUTLOOK_WORKING_DAYS} working days{load}; "
+        f"{outlook.late} of {outlook.scheduled} scheduled late ({late_share}: {outlook.past_due} past due, "
+        f"{outlook.pushed} pushed by capacity or delivery days), {outlook.unschedulable} unschedulable "
+        f"({outlook.bad_data} for bad data).",
+    ]
+    if sheet:
+        lines.append(f"delivery sheet: {sheet}")
+    lines.append("explore: make ui (same data, Dagster UI); what each check means: docs/runbook.md")
+    if log_path is not None:
+        lines.append(f"run log (dbt included): {log_path}")
+    return "\n".join(lines)
+
+
+def _sheet_html(result) -> str | None:
+    """The delivery sheet's path, when the delivery_plan asset reports one."""
+    md = _materializations(result).get("delivery_plan", {})
+    sheet = md.get("sheet_html")
+    return str(sheet) if sheet else None
 
 
 def _record_and_print_digest(instance, result, resources) -> None:

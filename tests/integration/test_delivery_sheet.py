@@ -124,6 +124,8 @@ def test_the_files_hold_the_plan_and_a_rerun_replaces_them(wh, tmp_path):
     )
     page = files.html.read_text()
     assert "Smith &amp; &lt;Sons&gt;" in page and "SO-B" in page
+    # Readable by the people and servers that open the reports, not only by the pipeline's user.
+    assert {oct(p.stat().st_mode & 0o777) for p in (files.html, files.csv)} == {oct(0o644)}
     with files.csv.open(newline="") as f:
         rows = list(csv.DictReader(f))
     with duckdb.connect(str(wh.path), read_only=True) as con:

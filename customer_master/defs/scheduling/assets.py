@@ -169,7 +169,7 @@ def publish_plan(wh: Warehouse, plan_date: dt.date, log) -> tuple[dict[str, Any]
         log.error(f"delivery sheet for {plan_date} not written: {type(exc).__name__}: {exc}")
         return {}, [f"delivery sheet not written: {type(exc).__name__}: {exc}"]
     log.info(f"delivery sheet for {plan_date}: {files.html} (CSV {files.csv})")
-    metadata, problems = sheet_metadata(sheet, files.html, files.csv), []
+    metadata, problems = sheet_metadata(sheet, files.html, files.csv), list[str]()
     if get_settings().plan_write_back != "off":
         written, problems = write_back_plan(wh, plan_date, log)
         metadata |= written
@@ -183,10 +183,11 @@ def write_back_plan(wh: Warehouse, plan_date: dt.date, log) -> tuple[dict[str, A
     settings = get_settings()
     dry_run = settings.plan_write_back == "dry_run"
     try:
-        options = {"retry_budget_seconds": settings.monday_retry_budget_seconds}
-        if settings.monday_max_attempts:
-            options["max_attempts"] = settings.monday_max_attempts
-        with MondayClient.from_settings(settings, **options) as client:
+        with MondayClient.from_settings(
+            settings,
+            retry_budget_seconds=settings.monday_retry_budget_seconds,
+            max_attempts=settings.monday_max_attempts,
+        ) as client:
             report = write_plan_back(client, wh, configured_mapping(settings), plan_date, dry_run=dry_run)
     except Exception as exc:  # a configuration or API failure: reported, the plan is already written
         log.error(f"plan {plan_date} not written back to Monday: {type(exc).__name__}: {exc}")

@@ -25,7 +25,15 @@ from typing import Any
 
 from customer_master.sandbox.accounts import ACCOUNTS, po_number
 from customer_master.sandbox.boards import COLUMN_IDS
-from customer_master.sandbox.generator import WorkspaceSpec, customer_number, generate_workspace
+from customer_master.sandbox.generator import (
+    PROFILES,
+    WorkspaceSpec,
+    customer_number,
+    delivery_day,
+    delivery_days_by_customer,
+    generate_workspace,
+    stretch_request,
+)
 from customer_master.sandbox.model import STATE_ACTIVE, Board
 
 DAY = 86400
@@ -94,6 +102,9 @@ class OmsSpec:
     deleted_rate: float = 0.01
     multi_line_rate: float = 0.3
     utc_offset_minutes: int = 0  # the shop's timezone (Shopify's offsets, WooCommerce's local dates)
+    # The Monday sandbox's data profile (generator.PROFILES): its knobs shape the shared customers and
+    # orders, and the OMS's own orders follow them (requests on delivery days, few past due).
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.as_of, str):
@@ -111,16 +122,21 @@ class OmsSpec:
             raise ValueError("conflict_every >= 2")
         if not -720 <= self.utc_offset_minutes <= 840:
             raise ValueError("utc_offset_minutes must be within [-720, 840]")
+        if self.profile is not None and self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; one of {', '.join(PROFILES)}")
 
     def workspace_spec(self) -> WorkspaceSpec:
         """The Monday sandbox spec whose customers (and orders) this OMS shares."""
         return WorkspaceSpec(
-            seed=self.seed if self.monday_seed is None else self.monday_seed,
-            orders=self.monday_orders,
-            customers=self.customers,
-            as_of=self.as_of,
-            dirt=self.dirt,
-            account=self.account,
+            **{
+                **(PROFILES[self.profile] if self.profile else {}),
+                "seed": self.seed if self.monday_seed is None else self.monday_seed,
+                "orders": self.monday_orders,
+                "customers": self.customers,
+                "as_of": self.as_of,
+                "dirt": self.dirt,
+                "account": self.account,
+            }
         )
 
     @classmethod
@@ -381,6 +397,14 @@ def _monday_side(spec: OmsSpec) -> tuple[Board, Board]:
     return ws.board_by_key("customers"), ws.board_by_key("orders")
 
 
+def _scaled_cum(pool: tuple[tuple, list], scaled: set, factor: float) -> tuple[tuple, list]:
+    """A (values, cumulative weights) pool with the weights of the `scaled` values times `factor`."""
+    values, cum = pool
+    weights = [c - p for c, p in zip(cum, [0, *cum[:-1]], strict=True)]
+    scaled_weights = [w * factor if v in scaled else w for v, w in zip(values, weights, strict=True)]
+    return values, list(itertools.accumulate(scaled_weights))
+
+
 def _slot(board: Board, role: str) -> int:
     return board.columns_by_id[COLUMN_IDS[board.key][role]].slot
 
@@ -409,6 +433,10 @@ def _generate(store: OmsStore) -> None:
 
     # --- customers: the Monday board's, by position; unknown ones after them
     customers_board, orders_board = _monday_side(spec)
+    monday_spec = spec.workspace_spec()
+    delivery_days = (
+        delivery_days_by_customer(customers_board) if monday_spec.requests_on_delivery_days else None
+    )
     email_slot = _slot(customers_board, "email")
     pool: list[OmsCustomer] = []
     by_item: dict[int, OmsCustomer] = {}
@@ -505,6 +533,10 @@ def _generate(store: OmsStore) -> None:
     )
     soon = (("processing", "pending", "on-hold", "completed"), [60, 85, 95, 100])
     later = (("pending", "processing", "on-hold"), [55, 90, 100])
+    recent = -7  # requested in the last week: still mostly open (the "soon" statuses)
+    if monday_spec.past_due_scale != 1.0:
+        past = _scaled_cum(past, {"processing", "on-hold", "failed", "pending"}, monday_spec.past_due_scale)
+        recent = 0  # ... unless few orders run past due: then every past request is mostly closed
     notes = ("Deliver to dock B", "Call before delivery", "Pallets must be wrapped", "Invoice by e-mail")
     records: list[tuple[int, int, OmsOrder]] = []
     both_seen = 0
@@ -539,13 +571,16 @@ def _generate(store: OmsStore) -> None:
             both_seen += 1
             o.requested = req_date
         else:
-            req = randint(-90, 60)
+            req = stretch_request(randint(-90, 60), monday_spec.far_request_stretch)
             lead = randint(3, 45)
             created = as_of + (req - lead) * DAY + randint(0, DAY - 1)
-            o.requested = day(req)
             o.priority = priorities[i]
             o.customer = unknown[i % len(unknown)] if k == 2 and unknown else picks[i]
-            pool_ = past if req < -7 else soon if req < 14 else later
+            if delivery_days is not None:
+                days_of = delivery_days.get(o.customer.monday_item_id) if o.customer else None
+                req = delivery_day(spec.as_of, req, days_of, i)
+            o.requested = day(req)
+            pool_ = past if req < recent else soon if req < 14 else later
             status = weighted(pool_[0], pool_[1])
             quantity = max(1, min(400, int(math.exp(rng.gauss(3.0, 0.8)))))
             products = []

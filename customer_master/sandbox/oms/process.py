@@ -12,24 +12,28 @@ from customer_master.sandbox.serving import listening_process
 
 @contextmanager
 def oms_process(
-    orders: int = 300,
+    orders: int | None = 300,
     seed: int = 42,
     *,
     shape: str = "shopify",
-    monday_orders: int = 500,
+    monday_orders: int | None = 500,
     latency_ms: float = 0,
-    malformed_orders: int = 0,
+    malformed_orders: int | None = 0,
     dirt: bool = True,
+    profile: str | None = None,
     extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Start `python -m customer_master.sandbox.oms serve` on a free loopback port; yields its API
     root URL (.../admin/api/2024-10 or .../wp-json/wc/v3). Pass the Monday sandbox's orders and seed
-    so both share customers and order numbers. `extra_args` are further `serve` flags."""
+    (or its `profile`, with None for the sizes the profile sets) so both share customers and order
+    numbers. `extra_args` are further `serve` flags."""
+    optional = {"--orders": orders, "--monday-orders": monday_orders, "--malformed-orders": malformed_orders}
     cmd = [
         sys.executable, "-m", "customer_master.sandbox.oms", "serve", "--host", "127.0.0.1", "--port", "0",
-        "--shape", shape, "--orders", str(orders), "--seed", str(seed),
-        "--monday-orders", str(monday_orders), "--latency-ms", str(latency_ms),
-        "--malformed-orders", str(malformed_orders), *([] if dirt else ["--no-dirt"]), *extra_args,
+        "--shape", shape, "--seed", str(seed), "--latency-ms", str(latency_ms),
+        *[arg for flag, value in optional.items() if value is not None for arg in (flag, str(value))],
+        *([] if profile is None else ["--profile", profile]),
+        *([] if dirt else ["--no-dirt"]), *extra_args,
     ]  # fmt: skip
     with listening_process(cmd) as url:
         yield url
