@@ -104,6 +104,11 @@ test-fast: setup
 sandbox: setup
 	$(BIN)/python -m customer_master.sandbox serve --port $(SANDBOX_PORT)
 
+# `dagster dev` waits up to 60 s for its webserver and then 60 s for its daemon to stop; a daemon busy
+# in a sensor tick under load can take all of it. Past this grace the whole group of `dagster dev`
+# (webserver, daemon, code servers) is killed, so Ctrl-C never leaves `make ui` hanging for minutes.
+UI_STOP_GRACE_SECONDS ?= 30
+
 # The sandbox and `dagster dev -w workspace.yaml` (the one code location name) side by side. `set -m`
 # gives each its own process group with SIGINT/SIGTERM handled (a plain `&` job ignores SIGINT, and
 # dagster dev maps SIGTERM to its SIGINT handler, so it ignored both); Ctrl-C or a SIGTERM to make
@@ -121,9 +126,12 @@ ui: setup
 	  CM_OMS_ENABLED=$${CM_OMS_ENABLED:-true} OMS_API_URL=$${OMS_API_URL:-http://127.0.0.1:$(OMS_PORT)} \
 	  OMS_API_TOKEN=$${OMS_API_TOKEN:-shpat_sandbox} \
 	  $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT) & dev=$$!; \
-	stop() { trap '' INT TERM; kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox $$oms $$receiver 2>/dev/null; }; \
+	stop() { trap '' INT TERM; [ -n "$$watchdog" ] && return; \
+	  kill -INT $$dev 2>/dev/null; kill -TERM $$sandbox $$oms $$receiver 2>/dev/null; \
+	  { sleep $(UI_STOP_GRACE_SECONDS); kill -KILL -- -$$dev 2>/dev/null; } & watchdog=$$!; }; \
 	trap stop INT TERM; \
-	wait -n $$dev $$sandbox $$oms $$receiver; status=$$?; stop; wait; exit $$status
+	wait -n $$dev $$sandbox $$oms $$receiver; status=$$?; stop; \
+	wait $$dev $$sandbox $$oms $$receiver; kill -KILL -- -$$watchdog 2>/dev/null; exit $$status
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all
