@@ -2,6 +2,7 @@
 
 from benchmarks import (
     bench_dbt_models,
+    bench_delivery_sheet,
     bench_monday_ingest,
     bench_oms,
     bench_order_latency,
@@ -14,6 +15,7 @@ BENCHMARKS = [
     bench_dbt_models,
     bench_oms,
     bench_schedule,
+    bench_delivery_sheet,
     bench_ui_run,
     bench_order_latency,
 ]

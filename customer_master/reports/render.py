@@ -15,7 +15,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -259,27 +259,31 @@ def _later_days(days: Sequence[DeliveryDay]) -> str:
     )
 
 
+def _who(o: SheetOrder) -> tuple[str, str, str]:
+    """An order's first cells in every order list: number, customer, priority (escaped)."""
+    return escape(o.order_number), escape(o.customer_name), escape(o.priority or "")
+
+
+def _order_rows(orders: Sequence[SheetOrder], cells: Callable[[SheetOrder], Iterable[str]]) -> list[str]:
+    """Table rows of the first MAX_LIST_ROWS orders (the section says how many are not shown)."""
+    return ["<tr>" + _cells(cells(o)) + "</tr>" for o in orders[:MAX_LIST_ROWS]]
+
+
 def _late_section(sheet: DeliverySheet) -> str:
     headers = ("Order", "Customer", "Priority", "Requested", "Scheduled", "Line", "Days late")
     parts = ['<section id="late-orders"><h2>Late orders</h2>']
     for why in (PAST_DUE, PUSHED_BY_CAPACITY):
         orders = late_orders(sheet, why)
-        rows = [
-            "<tr>"
-            + _cells(
-                (
-                    escape(o.order_number),
-                    escape(o.customer_name),
-                    escape(o.priority or ""),
-                    _date(o.requested_date),
-                    _date(o.delivery_date),
-                    escape(o.line or ""),
-                    f"{o.days_late:,}",
-                )
-            )
-            + "</tr>"
-            for o in orders[:MAX_LIST_ROWS]
-        ]
+        rows = _order_rows(
+            orders,
+            lambda o: (
+                *_who(o),
+                _date(o.requested_date),
+                _date(o.delivery_date),
+                escape(o.line or ""),
+                f"{o.days_late:,}",
+            ),
+        )
         parts.append(f'<h3 id="late-{why}">{escape(LATE_TITLES[why])}: {len(orders):,}</h3>')
         if orders:
             parts.append(_table(f"late {why}", headers, rows))
@@ -295,20 +299,7 @@ def _unschedulable_section(sheet: DeliverySheet) -> str:
     headers = ("Order", "Customer", "Priority", "Requested", "Units")
     parts = ['<section id="unschedulable"><h2>Unschedulable orders</h2>']
     for reason, orders in groups:
-        rows = [
-            "<tr>"
-            + _cells(
-                (
-                    escape(o.order_number),
-                    escape(o.customer_name),
-                    escape(o.priority or ""),
-                    _date(o.requested_date),
-                    fmt_units(o.units),
-                )
-            )
-            + "</tr>"
-            for o in orders[:MAX_LIST_ROWS]
-        ]
+        rows = _order_rows(orders, lambda o: (*_who(o), _date(o.requested_date), fmt_units(o.units)))
         parts.append(
             f'<div class="reason" id="reason-{escape(reason)}"><h3>{escape(reason)}: {len(orders):,}</h3>'
             f'<p class="advice">What to do: {escape(what_to_do(reason))}</p>'
