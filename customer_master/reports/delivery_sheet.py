@@ -130,6 +130,9 @@ class SheetOrder:
     window_end: str | None
     days_late: int
     reason: str | None
+    # The order's quantity as order_master holds it (None: not known, or no marts): what a person fixes
+    # for an unschedulable order, whose `units` in the plan are 0.
+    quantity: float | None = None
 
     @property
     def is_scheduled(self) -> bool:
@@ -512,13 +515,14 @@ class SheetStatements:
         return f'SELECT "_planned_at" FROM {self.st.ref(PLAN_RUNS)} WHERE "plan_date" = ?'
 
     def assignments(self, with_marts: bool) -> str:
-        """params: plan_date -> the plan's rows, then order_number and company (NULL without marts)."""
+        """params: plan_date -> the plan's rows, then order_number, company and the order's quantity
+        (NULL without marts)."""
         cols = ", ".join(f"a.{quote(c)}" for c in _ASSIGNMENT_COLUMNS)
         base = f"FROM {self.st.ref(PLAN_ASSIGNMENTS)} a"
         if not with_marts:
-            return f'SELECT {cols}, NULL, NULL {base} WHERE a."plan_date" = ?'
+            return f'SELECT {cols}, NULL, NULL, NULL {base} WHERE a."plan_date" = ?'
         return (
-            f'SELECT {cols}, o."order_number", c."company" {base} '
+            f'SELECT {cols}, o."order_number", c."company", o."quantity" {base} '
             f'LEFT JOIN {self.st.mart_ref(ORDER_MASTER)} o ON o."order_id" = a."order_id" '
             f'LEFT JOIN {self.st.mart_ref(CUSTOMER_MASTER)} c ON c."customer_id" = a."customer_id" '
             'WHERE a."plan_date" = ?'
@@ -569,8 +573,8 @@ def _text(value: Any) -> str | None:
 
 
 def sheet_order(row: Sequence[Any]) -> SheetOrder:
-    """One `assignments` row (the plan columns, order_number, company) -> a SheetOrder."""
-    r = dict(zip((*_ASSIGNMENT_COLUMNS, "order_number", "company"), row, strict=True))
+    """One `assignments` row (the plan columns, order_number, company, quantity) -> a SheetOrder."""
+    r = dict(zip((*_ASSIGNMENT_COLUMNS, "order_number", "company", "quantity"), row, strict=True))
     order_id = str(r["order_id"])
     customer_id = _text(r["customer_id"])
     return SheetOrder(
@@ -589,6 +593,7 @@ def sheet_order(row: Sequence[Any]) -> SheetOrder:
         window_end=_text(r["window_end"]),
         days_late=int(r["days_late"] or 0),
         reason=_text(r["reason"]),
+        quantity=None if r["quantity"] is None else float(r["quantity"]),
     )
 
 

@@ -55,6 +55,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "order_number",
     "priority",
     "units",
+    "quantity",
     "overtime_units",
     "window_start",
     "window_end",
@@ -259,6 +260,11 @@ def _later_days(days: Sequence[DeliveryDay]) -> str:
     )
 
 
+def _quantity(o: SheetOrder) -> str:
+    """As entered (a wrong one is often why the order is here); blank when the order has none."""
+    return "" if o.quantity is None else fmt_units(o.quantity)
+
+
 def _who(o: SheetOrder) -> tuple[str, str, str]:
     """An order's first cells in every order list: number, customer, priority (escaped)."""
     return escape(o.order_number), escape(o.customer_name), escape(o.priority or "")
@@ -296,10 +302,10 @@ def _unschedulable_section(sheet: DeliverySheet) -> str:
     groups = unschedulable_by_reason(sheet)
     if not groups:
         return '<section id="unschedulable"><h2>Unschedulable orders</h2><p>None.</p></section>'
-    headers = ("Order", "Customer", "Priority", "Requested", "Units")
+    headers = ("Order", "Customer", "Priority", "Requested", "Quantity")
     parts = ['<section id="unschedulable"><h2>Unschedulable orders</h2>']
     for reason, orders in groups:
-        rows = _order_rows(orders, lambda o: (*_who(o), _date(o.requested_date), fmt_units(o.units)))
+        rows = _order_rows(orders, lambda o: (*_who(o), _date(o.requested_date), _quantity(o)))
         parts.append(
             f'<div class="reason" id="reason-{escape(reason)}"><h3>{escape(reason)}: {len(orders):,}</h3>'
             f'<p class="advice">What to do: {escape(what_to_do(reason))}</p>'
@@ -358,6 +364,7 @@ def csv_rows(sheet: DeliverySheet) -> list[dict[str, str]]:
                 "order_number": o.order_number,
                 "priority": o.priority or "",
                 "units": f"{o.units:g}",
+                "quantity": "" if o.quantity is None else f"{o.quantity:g}",
                 "overtime_units": f"{o.overtime_units:g}",
                 "window_start": _time(o.window_start),
                 "window_end": _time(o.window_end),

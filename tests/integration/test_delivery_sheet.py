@@ -33,6 +33,8 @@ AT = dt.datetime(2026, 12, 3, 2, 0)
 EARLIER = dt.date(2026, 11, 25)  # a Wednesday two ISO weeks before: W48
 NUMBERS = {o: f"SO-{o}" for o in "ABCEFGH"}
 NAMES = {"c1": "Smith & <Sons>", "c2": "Acme", "c3": "Gone Ltd"}
+# The orders' quantities as order_master holds them (F's is the bad one that makes it unschedulable).
+QUANTITIES = {"A": 4.0, "B": 8.0, "C": 2.0, "E": 5.0, "F": -1.0, "G": 1.0, "H": 1.0}
 
 
 def known_plan(plan_date: dt.date):
@@ -78,11 +80,12 @@ def _build_marts(path) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute(
             "CREATE TABLE main.order_master (order_id VARCHAR, order_number VARCHAR, customer_id VARCHAR, "
-            "requested_date DATE, delivered_date DATE, status VARCHAR)"
+            "requested_date DATE, delivered_date DATE, status VARCHAR, quantity DOUBLE)"
         )
-        con.executemany("INSERT INTO main.order_master VALUES (?, ?, ?, ?, ?, ?)", delivered)
+        con.executemany("INSERT INTO main.order_master VALUES (?, ?, ?, ?, ?, ?, 1)", delivered)
         con.executemany(
-            "INSERT INTO main.order_master VALUES (?, ?, NULL, NULL, NULL, 'open')", list(NUMBERS.items())
+            "INSERT INTO main.order_master VALUES (?, ?, NULL, NULL, NULL, 'open', ?)",
+            [(o, number, QUANTITIES[o]) for o, number in NUMBERS.items()],
         )
         con.execute("CREATE TABLE main.customer_master (customer_id VARCHAR, company VARCHAR)")
         con.executemany("INSERT INTO main.customer_master VALUES (?, ?)", list(NAMES.items()))
@@ -132,6 +135,12 @@ def test_the_files_hold_the_plan_and_a_rerun_replaces_them(wh, tmp_path):
         planned = con.execute("SELECT COUNT(*) FROM plan_assignments WHERE plan_date = ?", [D]).fetchone()
     assert planned is not None and len(rows) == planned[0] == 7
     assert {r["late_reason"] for r in rows} == {"past_due", "pushed_by_capacity", ""}
+    # An unschedulable order shows its quantity as entered (its units in the plan are 0): F's is wrong.
+    f_row = next(r for r in rows if r["order_id"] == "F")
+    assert (f_row["units"], f_row["quantity"], f_row["reason"]) == ("0", "-1", "invalid_quantity")
+    assert (
+        "<td>SO-F</td><td>Smith &amp; &lt;Sons&gt;</td><td>normal</td><td>2026-12-03</td><td>-1</td>" in page
+    )
 
     with duckdb.connect(str(wh.path)) as con:  # the business renames a customer; the plan is rerun
         con.execute("UPDATE main.customer_master SET company = 'Smith Brothers' WHERE customer_id = 'c1'")

@@ -72,7 +72,9 @@ def plan_settings(plan_date: dt.date) -> PlanSettings:
     description=(
         "Which order is delivered on which day: every order open at the end of the plan date, planned "
         "against the capacity calendar (priority precedence, customer windows, holidays, maintenance). "
-        "Writes plan_assignments, plan_capacity and plan_runs for the partition's plan date."
+        "Writes plan_assignments, plan_capacity and plan_runs for the partition's plan date, then "
+        "publishes the plan: the delivery sheet (HTML + CSV in CM_REPORTS_DIR, previewed in the "
+        "metadata) and, with CM_PLAN_WRITE_BACK, the plan on the Monday Orders board."
     ),
 )
 def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
