@@ -15,14 +15,21 @@ capacity fits the order is taken instead (regular units first, the rest as overt
 The scan is vectorised: per distinct delivery window, the allowed day indices are precomputed; per order,
 one numpy gather of the remaining-capacity rows for a chunk of allowed days and an `argmax` find the
 first fitting (day, resource) in (day, resource-name) order. No I/O, no randomness.
+
+Capacity arithmetic is exact: quantities and capacities are counted in integer millionths of a unit
+(`UNITS_SCALE`), so an order that fits the capacity left exactly (16.26 units into 12.51 regular + 3.75
+overtime, or 0.1 + 0.2 into 0.3) fits, and what is scheduled never exceeds capacity by float drift.
+Values finer than a millionth are rounded to it; a quantity that rounds to zero is `invalid_quantity`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import holidays as holidays_lib
 import numpy as np
@@ -51,6 +58,9 @@ from customer_master.scheduling.models import (
 _Days = tuple[DeliveryWindow, npt.NDArray[np.intp], list[int], list[int]]
 """A window's (window, allowed day indices, next_allowed, the same indices as a list)."""
 
+UNITS_SCALE = 1_000_000
+"""Capacity units are counted in integer millionths: the declared precision of quantities and capacity."""
+
 FIRST_CHUNK_DAYS = 16
 """Allowed days scanned in the first, cheap gather; the rest of the horizon is scanned only if needed."""
 
@@ -68,21 +78,46 @@ def holiday_days(plan_date: date, horizon_days: int, country: str | None) -> fro
     return frozenset(d for d in calendar if plan_date <= d <= end)
 
 
+def _is_number(value: object) -> bool:
+    """A real number (numpy's and SQL Server's Decimal included), never a bool or a text."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real | Decimal)
+
+
 def _quantity(value: object) -> float | None:
-    """The quantity as a positive finite float, or None when it is not one."""
-    if isinstance(value, bool):
+    """The quantity as a positive finite float, or None when it is not one. Numbers only: a text such
+    as "5" is not a quantity (the warehouse reader converts its numbers; text means a bad caller)."""
+    if not _is_number(value):
         return None
-    try:
-        q = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    q = float(value)  # type: ignore[arg-type]
     if math.isnan(q) or math.isinf(q) or q <= 0:
         return None
     return q
 
 
+def scaled_units(value: float) -> int:
+    """Units -> integer millionths (exact capacity arithmetic; see the module docstring)."""
+    return round(value * UNITS_SCALE)
+
+
+def _capacity_units(value: object, what: str) -> int:
+    """A capacity row's units in millionths; negative counts as none, a non-number is an input error."""
+    if not _is_number(value) or math.isnan(float(value)):  # type: ignore[arg-type]
+        raise ValueError(f"{what}: capacity units must be a number, got {value!r}")
+    units = float(value)  # type: ignore[arg-type]
+    if math.isinf(units):
+        raise ValueError(f"{what}: capacity units must be finite, got {value!r}")
+    return max(scaled_units(units), 0)
+
+
+def _requested_day(value: object) -> date | None:
+    """The requested date as a date (a datetime counts as its day), None when there is none."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
 def _first_fit(
-    avail: np.ndarray, extra: np.ndarray | None, allowed: np.ndarray, k0: int, k1: int, q: float, n_res: int
+    avail: np.ndarray, extra: np.ndarray | None, allowed: np.ndarray, k0: int, k1: int, q: int, n_res: int
 ) -> tuple[int, int] | None:
     """First (index into `allowed`, resource column) in [k0, k1) where `avail` (+ `extra`) >= q.
 
@@ -161,8 +196,8 @@ def plan_deliveries(
     resources = sorted({c.resource for c in capacity})
     res_index = {r: j for j, r in enumerate(resources)}
     n_res = len(resources)
-    cap_reg = np.zeros((n_days, n_res))
-    cap_ot = np.zeros((n_days, n_res))
+    cap_reg = np.zeros((n_days, n_res), dtype=np.int64)  # millionths of a unit (UNITS_SCALE)
+    cap_ot = np.zeros((n_days, n_res), dtype=np.int64)
     maintenance = np.zeros((n_days, n_res), dtype=bool)
     seen: set[tuple[str, int]] = set()
     for c in capacity:
@@ -174,19 +209,20 @@ def plan_deliveries(
             raise ValueError(f"two capacity rows for resource {c.resource!r} on {c.day}")
         seen.add(key)
         j = res_index[c.resource]
+        what = f"capacity of {c.resource!r} on {c.day}"
+        regular, overtime = _capacity_units(c.regular_units, what), _capacity_units(c.overtime_units, what)
         if c.maintenance:
             maintenance[i, j] = True
         else:
-            cap_reg[i, j] = max(float(c.regular_units), 0.0)
-            cap_ot[i, j] = max(float(c.overtime_units), 0.0)
-    cap_reg[is_holiday] = 0.0
-    cap_ot[is_holiday] = 0.0
-    # Remaining capacity: only ever decreased by q where it is >= q, so it never goes below zero and
-    # scheduled = capacity - remaining never exceeds capacity (no float drift past the limit).
+            cap_reg[i, j], cap_ot[i, j] = regular, overtime
+    cap_reg[is_holiday] = 0
+    cap_ot[is_holiday] = 0
+    # Remaining capacity, in exact integers: only ever decreased by q where it is >= q, so it never
+    # goes below zero and scheduled = capacity - remaining never exceeds capacity.
     rem_reg = cap_reg.copy()
     rem_ot = cap_ot.copy()
     # The same regular remainder as Python lists, for the per-order fast path; both are updated together.
-    rem_rows: list[list[float]] = rem_reg.tolist()
+    rem_rows: list[list[int]] = rem_reg.tolist()
 
     # --- allowed days per distinct window ----------------------------------------------------------
     iso_weekday = (np.arange(n_days) + plan_date.weekday()) % 7 + 1
@@ -214,20 +250,23 @@ def plan_deliveries(
     reason: list[str | None] = [None] * n
     days_of: dict[int, _Days] = {}  # valid orders only, by position
     requested: list[int] = [0] * n  # ordinal of the requested date (valid orders)
-    quantity: list[float] = [0.0] * n
+    quantity: list[int] = [0] * n  # millionths of a unit
     valid: list[int] = []
     ids_seen: set[object] = set()
     for pos, o in enumerate(orders):
+        if o.order_id is None or (isinstance(o.order_id, str) and not o.order_id.strip()):
+            raise ValueError(f"order at input position {pos} has no order id (customer {o.customer_id!r})")
         if o.order_id in ids_seen:
             reason[pos] = REASON_DUPLICATE_ORDER_ID
             continue
         ids_seen.add(o.order_id)
         q = _quantity(o.quantity)
-        if q is None:
+        requested_day = _requested_day(o.requested_date)
+        if q is None or scaled_units(q) <= 0:
             reason[pos] = REASON_INVALID_QUANTITY
         elif o.priority not in PRIORITY_RANK:
             reason[pos] = REASON_INVALID_PRIORITY
-        elif not isinstance(o.requested_date, date):
+        elif requested_day is None:
             reason[pos] = REASON_MISSING_REQUESTED_DATE
         elif o.customer_id in inactive_customers:
             reason[pos] = REASON_CUSTOMER_INACTIVE
@@ -236,15 +275,15 @@ def plan_deliveries(
         elif o.resource is not None and o.resource not in res_index:
             reason[pos] = REASON_UNKNOWN_RESOURCE
         else:
-            quantity[pos] = q
-            requested[pos] = o.requested_date.toordinal()
+            quantity[pos] = scaled_units(q)
+            requested[pos] = requested_day.toordinal()
             days_of[pos] = customer_days(o.customer_id)
             valid.append(pos)
 
     # --- the greedy, in processing order -----------------------------------------------------------
     sched_day = [-1] * n
     sched_res = [-1] * n
-    ot_units = [0.0] * n
+    ot_units = [0] * n  # millionths
     for pos in _processing_order(orders, valid, requested, settings.ordering):
         o = orders[pos]
         q = quantity[pos]
@@ -294,8 +333,7 @@ def plan_deliveries(
             j = pinned if pinned >= 0 else ot_hit[1]
             regular_part = min(rem_rows[d][j], q)
             overtime_part = q - regular_part
-            # max(): regular + overtime >= q was tested on the rounded sum; never leave -1 ulp behind.
-            rem_ot[d, j] = max(float(rem_ot[d, j]) - overtime_part, 0.0)
+            rem_ot[d, j] -= overtime_part
             ot_units[pos] = overtime_part
         elif hit is not None:
             d = allowed_list[hit[0]]
@@ -313,7 +351,7 @@ def plan_deliveries(
     assignments = []
     for pos, o in enumerate(orders):
         d = sched_day[pos]
-        rd = o.requested_date if isinstance(o.requested_date, date) else None
+        rd = _requested_day(o.requested_date)
         if d < 0:
             assignments.append(
                 Assignment(
@@ -331,11 +369,19 @@ def plan_deliveries(
         assignments.append(
             Assignment(
                 o.order_id, o.customer_id, "scheduled", day, window.start, window.end,
-                resources[sched_res[pos]], quantity[pos], ot_units[pos], late > 0, late, None, o.priority, rd,
+                resources[sched_res[pos]], quantity[pos] / UNITS_SCALE, ot_units[pos] / UNITS_SCALE, late > 0,
+                late, None, o.priority, rd,
             )
         )  # fmt: skip
     summary = _capacity_summary(
-        resources, day_list, cap_reg, cap_ot, cap_reg - rem_reg, cap_ot - rem_ot, maintenance, is_holiday
+        resources,
+        day_list,
+        cap_reg / UNITS_SCALE,
+        cap_ot / UNITS_SCALE,
+        (cap_reg - rem_reg) / UNITS_SCALE,
+        (cap_ot - rem_ot) / UNITS_SCALE,
+        maintenance,
+        is_holiday,
     )
     plan = Plan(settings, tuple(assignments), summary)
     if settings.improve:  # local search on the greedy plan: customer_master/scheduling/improve.py
