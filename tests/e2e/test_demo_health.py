@@ -121,3 +121,26 @@ def test_the_demo_ends_with_where_the_delivery_sheet_is(demo):
     sheet = data / "reports" / f"delivery-sheet-{dt.date.today().isoformat()}.html"
     assert f"delivery sheet: {sheet}" in proc.stdout and sheet.is_file()
     assert "explore: make ui" in proc.stdout and "docs/runbook.md" in proc.stdout
+
+
+DIGEST = re.compile(r"^daily digest: \[(?P<level>\w+)\](?P<text>.*)$", re.MULTILINE)
+FAILED_COUNTS = re.compile(r" with (?P<counts>[\w ]+?) failed checks?\.")
+
+
+def test_the_digest_counts_exactly_the_failed_checks_the_list_shows_and_takes_their_level(demo):
+    proc, _ = demo
+    checks = proc.stdout.split("\nchecks:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    failed = {"critical": 0, "warn": 0}
+    for line in checks:
+        verdict = line.split()[0]
+        if verdict in ("FAIL", "WARN"):
+            failed["critical" if verdict == "FAIL" else "warn"] += 1
+    digest = DIGEST.search(proc.stdout)
+    assert digest, proc.stdout[-3000:]
+    counts = FAILED_COUNTS.search(digest["text"])
+    counted = dict.fromkeys(failed, 0) | {
+        severity: int(n)
+        for n, severity in re.findall(r"(\d+) (critical|warn)", counts["counts"] if counts else "")
+    }
+    assert counted == failed, (digest[0][:400], checks)
+    assert digest["level"] == ("critical" if failed["critical"] else "warn" if failed["warn"] else "info")
