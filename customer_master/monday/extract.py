@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -216,6 +217,7 @@ def _raw_pages(
     if query_params is not None:
         variables["query_params"] = dict(query_params)
     ahead: dict[str, Future[dict[str, Any]]] = {}
+    ahead_lock = threading.Lock()
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"monday-{board_id}") as workers:
 
@@ -233,11 +235,23 @@ def _raw_pages(
             # At most MAX_PAGES_AHEAD pages wait for the consumer: without the bound the chain would
             # run to its end on the worker threads and hold the whole board in memory behind a slow
             # load. A page not requested ahead is requested when the consumer reaches it.
-            if cursor is not None and cursor not in ahead and len(ahead) < MAX_PAGES_AHEAD:
-                ahead[cursor] = workers.submit(fetch_next, cursor)
-                # Step aside for a moment: JSON decoding holds the interpreter lock throughout, so
-                # without this the worker could not send its request until this page is decoded.
-                time.sleep(_HAND_OVER_SECONDS)
+            # The slot is taken before the request is sent: the worker's page can come back and call
+            # this hook before `submit` has even returned, and it must count its own page as ahead.
+            slot: Future[dict[str, Any]] = Future()
+            with ahead_lock:
+                if cursor is None or cursor in ahead or len(ahead) >= MAX_PAGES_AHEAD:
+                    return
+                ahead[cursor] = slot
+            workers.submit(fill_slot, slot, cursor)
+            # Step aside for a moment: JSON decoding holds the interpreter lock throughout, so
+            # without this the worker could not send its request until this page is decoded.
+            time.sleep(_HAND_OVER_SECONDS)
+
+        def fill_slot(slot: Future[dict[str, Any]], cursor: str) -> None:
+            try:
+                slot.set_result(fetch_next(cursor))
+            except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+                slot.set_exception(exc)
 
         data = client.execute(
             first_query, variables, board_id=board_id, purpose=first_purpose, on_body=request_ahead
@@ -249,7 +263,8 @@ def _raw_pages(
             yield items
             if not cursor:
                 return
-            pending = ahead.pop(cursor, None)
+            with ahead_lock:
+                pending = ahead.pop(cursor, None)
             data = pending.result() if pending is not None else fetch_next(cursor)
             page = _next_page(data, board_id, next_purpose)
 

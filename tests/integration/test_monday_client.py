@@ -21,6 +21,7 @@ from customer_master.monday import (
     MondayClient,
     MondayError,
     MondayServerError,
+    extract,
     reconcile,
 )
 from customer_master.monday.extract import MAX_PAGES_AHEAD
@@ -107,6 +108,37 @@ def test_read_ahead_stops_a_few_pages_ahead_of_a_consumer_that_has_not_taken_the
     for _ in range(20):
         sb.control.stats()
     assert client.stats.api_calls - before <= 1 + MAX_PAGES_AHEAD  # the first page and the bounded read-ahead
+    rest = list(pages)
+    assert len(item_ids([first, *rest])) == active_count(sb, ORDERS) > 50 * (2 + MAX_PAGES_AHEAD)
+
+
+class InlineExecutor:
+    """A thread pool whose `submit` runs the task at once, in the caller's thread: the page sent
+    ahead comes back (and asks for the next one) before `submit` has returned, the ordering that
+    a loaded machine produces only now and then."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn, *args):
+        fn(*args)
+
+
+def test_read_ahead_stays_bounded_when_a_page_comes_back_before_it_was_recorded(
+    client: MondayClient, sb: SandboxServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(extract, "ThreadPoolExecutor", InlineExecutor)
+    board = client.get_board(ORDERS)
+    before = client.stats.api_calls
+    pages = client.iter_item_pages(board)
+    first = next(pages)
+    assert client.stats.api_calls - before == 1 + MAX_PAGES_AHEAD
     rest = list(pages)
     assert len(item_ids([first, *rest])) == active_count(sb, ORDERS) > 50 * (2 + MAX_PAGES_AHEAD)
 
