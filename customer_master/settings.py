@@ -245,6 +245,10 @@ class Settings(BaseSettings):
     # The local-search pass after the greedy (scheduling/improve.py): less weighted lateness, never
     # at a higher priority's expense; seconds on large plans, so off by default.
     schedule_improve: bool = Field(False, alias="CM_SCHEDULE_IMPROVE")
+    # Promises kept (scheduling/stability.py): orders the previous plan put on one of the first this
+    # many working days keep their day and line unless they or their customer's window changed or
+    # the day's capacity shrank; 0 lets every plan move everything.
+    schedule_frozen_days: int = Field(2, alias="CM_SCHEDULE_FROZEN_DAYS", ge=0, le=60)
     # The delivery window of a customer without its own (a customer's days/times override it). The
     # one definition: the planner uses it and every dbt build gets it as vars (`dbt_vars`).
     default_delivery_days: str = Field("Mon,Tue,Wed,Thu,Fri", alias="CM_DEFAULT_DELIVERY_DAYS")

@@ -56,6 +56,9 @@ class AlertThresholds(BaseModel):
     coverage_min: float = Field(0.90, ge=0, le=1)
     # Plan vs actual: share of delivered orders not delivered on their planned date, warn above 2 %.
     schedule_variance_warn: float = Field(0.02, ge=0, le=1)
+    # Plan churn: share of promised orders (scheduled by the previous plan for a day not yet past) the
+    # new plan moved without a change of their own; warn above 10 %.
+    plan_churn_warn: float = Field(0.10, ge=0, le=1)
 
     @model_validator(mode="after")
     def _warn_below_critical(self) -> AlertThresholds:

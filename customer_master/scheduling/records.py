@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +16,14 @@ from customer_master.scheduling.models import (
     REASON_CUSTOMER_INACTIVE,
     REASON_NO_CAPACITY,
     REASON_NO_WINDOW_IN_HORIZON,
+    Assignment,
     CapacityDay,
     DeliveryWindow,
     Order,
     Plan,
     PlanSettings,
 )
+from customer_master.scheduling.stability import Churn, PreviousAssignment, PreviousPlan
 
 WEEKDAY_CODES: dict[str, int] = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 BACKLOG_REASONS: frozenset[str] = frozenset({REASON_NO_CAPACITY, REASON_NO_WINDOW_IN_HORIZON})
@@ -131,9 +133,91 @@ def _hms(t: dt.time | None) -> str | None:
     return None if t is None else t.isoformat(timespec="seconds")
 
 
-def assignment_columns(plan: Plan) -> dict[str, list[object]]:
-    """plan_assignments columns (lineage excluded), one row per order."""
+def _optional_time(value: Any) -> dt.time | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _time(value, dt.time())
+
+
+def _as_day(value: Any) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def previous_plan(
+    plan_date: dt.date, rows: Iterable[Mapping[str, Any]], capacity_rows: Iterable[Mapping[str, Any]]
+) -> PreviousPlan:
+    """The previous plan's warehouse rows (warehouse/plans.py PREVIOUS_* columns) as the engine reads them."""
+    assignments = tuple(
+        PreviousAssignment(
+            order_id=str(r["order_id"]),
+            customer_id=None if r.get("customer_id") is None else str(r["customer_id"]),
+            priority=r.get("priority"),
+            requested_date=_as_day(r.get("requested_date")),
+            status=str(r.get("status")),
+            scheduled_date=_as_day(r.get("scheduled_date")),
+            resource=None if r.get("resource") is None else str(r["resource"]),
+            units=float(r.get("units") or 0.0),
+            is_late=_truthy(r.get("is_late")),
+            window_days=parse_delivery_days(r.get("window_days")),
+            window_start=_optional_time(r.get("window_start")),
+            window_end=_optional_time(r.get("window_end")),
+        )
+        for r in rows
+    )
+    capacity: dict[tuple[str, dt.date], float] = {}
+    for c in capacity_rows:
+        day = _as_day(c["day"])
+        assert day is not None
+        capacity[(str(c["resource"]), day)] = float(c.get("capacity_units") or 0.0) + float(
+            c.get("overtime_capacity_units") or 0.0
+        )
+    return PreviousPlan(plan_date, assignments, capacity)
+
+
+LATE_PAST_DUE = "past_due"
+LATE_PUSHED_BY_CAPACITY = "pushed_by_capacity"
+
+
+def late_kind(a: Assignment, plan_date: dt.date) -> str | None:
+    """Why a late order is late: past_due when it was requested before the plan date (late whatever
+    the plan did), pushed_by_capacity when no capacity (or delivery day) was left by its date."""
+    if a.status != "scheduled" or not a.is_late:
+        return None
+    if a.requested_date is not None and a.requested_date < plan_date:
+        return LATE_PAST_DUE
+    return LATE_PUSHED_BY_CAPACITY
+
+
+def format_delivery_days(days: Iterable[int]) -> str:
+    """{2, 4} -> 'Tue,Thu' (what `parse_delivery_days` reads back)."""
+    names = {code: name.title() for name, code in WEEKDAY_CODES.items()}
+    return ",".join(names[d] for d in sorted(days))
+
+
+def window_days_column(
+    orders: Sequence[Order],
+    windows_by_customer: Mapping[str, DeliveryWindow | None],
+    default: DeliveryWindow,
+) -> list[str | None]:
+    """The delivery days each order is planned against ('Tue,Thu'); None for an unknown customer."""
+    out: list[str | None] = []
+    for o in orders:
+        if o.customer_id is None or o.customer_id not in windows_by_customer:
+            out.append(None)
+        else:
+            out.append(format_delivery_days((windows_by_customer[o.customer_id] or default).days))
+    return out
+
+
+def assignment_columns(
+    plan: Plan, churn: Churn | None = None, window_days: Sequence[str | None] | None = None
+) -> dict[str, list[object]]:
+    """plan_assignments columns (lineage excluded), one row per order; the churn columns are NULL
+    without a churn report, the window days without `window_days`."""
     a = plan.assignments
+    n = len(a)
+    changes = churn.changes if churn is not None else (None,) * n
+    plan_date = plan.settings.plan_date
     return {
         "order_id": [x.order_id for x in a],
         "customer_id": [x.customer_id for x in a],
@@ -149,6 +233,14 @@ def assignment_columns(plan: Plan) -> dict[str, list[object]]:
         "is_late": [x.is_late for x in a],
         "days_late": [x.days_late for x in a],
         "reason": [x.reason for x in a],
+        "window_days": list(window_days) if window_days is not None else [None] * n,
+        "late_kind": [late_kind(x, plan_date) for x in a],
+        "change": [c.change if c else None for c in changes],
+        "previous_date": [c.previous_date if c else None for c in changes],
+        "days_moved": [c.days_moved if c else None for c in changes],
+        "change_reason": [c.reason if c else None for c in changes],
+        "promise_kept": [c.promise_kept if c else None for c in changes],
+        "newly_late": [c.newly_late if c else None for c in changes],
     }
 
 

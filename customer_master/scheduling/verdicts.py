@@ -11,6 +11,7 @@ from typing import Any
 
 from customer_master.common import fmt_pct
 from customer_master.scheduling.records import HighUtilizationRun, PlanSummary
+from customer_master.scheduling.stability import Churn
 from customer_master.thresholds import AlertThresholds, Verdict
 
 
@@ -114,3 +115,25 @@ def schedule_variance(rate: float | None, delivered: int, t: AlertThresholds) ->
         f"{fmt_pct(rate)} of {delivered} delivered orders were not delivered on their planned day "
         f"(warn above {fmt_pct(t.schedule_variance_warn)})",
     )
+
+
+def plan_churn(churn: Churn, t: AlertThresholds) -> Verdict:
+    """Share of promised orders the new plan moved without a change of their own: warn above 10 %."""
+    share = churn.moved_share
+    details: dict[str, Any] = {
+        "previous_plan_date": None if churn.previous_plan_date is None else str(churn.previous_plan_date),
+        "promised": churn.promised,
+        "promises_kept_in_frozen_window": churn.promises_kept,
+        "moved_by_planner": churn.moved_by_planner,
+        "moved_by_reason": churn.reasons(),
+        "newly_late": churn.newly_late,
+    }
+    if churn.previous_plan_date is None:
+        what = "no earlier plan to compare with"
+    else:
+        what = (
+            f"{churn.moved_by_planner} of {churn.promised} promised orders ({fmt_pct(share)}) moved "
+            f"without a change of their own since the plan of {churn.previous_plan_date} "
+            f"(warn above {fmt_pct(t.plan_churn_warn)})"
+        )
+    return Verdict(share <= t.plan_churn_warn, "warn", round(share, 6), t.plan_churn_warn, what, details)

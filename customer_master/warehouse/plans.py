@@ -4,6 +4,8 @@
   version from the dbt snapshots valid then (an order created by then whose first recorded version is
   later counts with that first version: history starts with the first snapshot), and the capacity
   calendar for the horizon as it stands (capacity is a forward-looking calendar, not snapshotted).
+* `read_previous_plan` reads the plan made for the latest earlier date (the promises the next plan
+  keeps, and what its churn is measured against).
 * `write_plan` replaces one plan date's rows of `plan_assignments`, `plan_capacity` and `plan_runs`
   in one transaction: a rerun of a partition gives the same rows, a failure leaves the previous plan.
 * `capacity_violations` and `plan_integrity` re-check the rows as written (the asset checks use them).
@@ -59,6 +61,21 @@ CUSTOMER_INPUT_COLUMNS: tuple[str, ...] = (
     "delivery_window_start",
     "delivery_window_end",
 )
+PREVIOUS_PLAN_COLUMNS: tuple[str, ...] = (
+    "order_id",
+    "customer_id",
+    "priority",
+    "requested_date",
+    "status",
+    "scheduled_date",
+    "resource",
+    "units",
+    "is_late",
+    "window_days",
+    "window_start",
+    "window_end",
+)
+PREVIOUS_CAPACITY_COLUMNS: tuple[str, ...] = ("resource", "day", "capacity_units", "overtime_capacity_units")
 CAPACITY_INPUT_COLUMNS: tuple[str, ...] = (
     "resource",
     "capacity_date",
@@ -121,6 +138,14 @@ class PlanStatements:
             'WHERE "capacity_date" >= ? AND "capacity_date" < ?'
         )
 
+    def previous_plan_date(self) -> str:
+        """The latest plan made for an earlier date. params: plan_date."""
+        return f'SELECT MAX("plan_date") FROM {self.st.ref(PLAN_RUNS)} WHERE "plan_date" < ?'
+
+    def plan_rows(self, spec: TableSpec, columns: Sequence[str]) -> str:
+        """One plan date's rows of a plan table. params: plan_date."""
+        return f'SELECT {self._cols(columns)} FROM {self.st.ref(spec)} WHERE "plan_date" = ?'
+
     def delete_plan_date(self, spec: TableSpec) -> str:
         """params: plan_date."""
         return f'DELETE FROM {self.st.ref(spec)} WHERE "plan_date" = ?'
@@ -173,6 +198,9 @@ class PlanStatements:
             "capacity_violations": self.capacity_violations(),
             "plan_integrity": self.plan_integrity(),
             "overall_performance": self.overall_performance(),
+            "previous_plan_date": self.previous_plan_date(),
+            "previous_assignments": self.plan_rows(PLAN_ASSIGNMENTS, PREVIOUS_PLAN_COLUMNS),
+            "previous_capacity": self.plan_rows(PLAN_CAPACITY, PREVIOUS_CAPACITY_COLUMNS),
             "purge_schedule_history": self.delete_before(self.st.mart_ref(SCHEDULE_HISTORY)),
         }
         for spec in PLAN_TABLES:
@@ -209,6 +237,34 @@ def read_plan_inputs(warehouse: Warehouse, plan_date: dt.date, horizon_days: int
         orders=[dict(zip(ORDER_INPUT_COLUMNS, r, strict=True)) for r in orders],
         customers=[dict(zip(CUSTOMER_INPUT_COLUMNS, r, strict=True)) for r in customers],
         capacity=[dict(zip(CAPACITY_INPUT_COLUMNS, r, strict=True)) for r in capacity],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousPlanRows:
+    """The plan made for the latest earlier plan date, as rows keyed by the PREVIOUS_* column names."""
+
+    plan_date: dt.date
+    assignments: list[dict[str, Any]]
+    capacity: list[dict[str, Any]]
+
+
+def read_previous_plan(warehouse: Warehouse, plan_date: dt.date) -> PreviousPlanRows | None:
+    """The latest plan made for a date before `plan_date` (None when there is none): what the next
+    plan keeps its promises and measures its churn against. A rerun of a date reads the same one."""
+    ps = PlanStatements(warehouse.statements)
+    with warehouse.session() as s:
+        previous = s.query(ps.previous_plan_date(), [plan_date])[0][0]
+        if previous is None:
+            return None
+        if isinstance(previous, dt.datetime):  # SQL Server drivers may hand a DATE back as a datetime
+            previous = previous.date()
+        assignments = s.query(ps.plan_rows(PLAN_ASSIGNMENTS, PREVIOUS_PLAN_COLUMNS), [previous])
+        capacity = s.query(ps.plan_rows(PLAN_CAPACITY, PREVIOUS_CAPACITY_COLUMNS), [previous])
+    return PreviousPlanRows(
+        plan_date=previous,
+        assignments=[dict(zip(PREVIOUS_PLAN_COLUMNS, r, strict=True)) for r in assignments],
+        capacity=[dict(zip(PREVIOUS_CAPACITY_COLUMNS, r, strict=True)) for r in capacity],
     )
 
 

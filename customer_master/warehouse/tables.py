@@ -355,6 +355,16 @@ PLAN_ASSIGNMENTS = TableSpec(
         Col("reason", "id"),
         Col("_run_id", "id"),
         Col("_planned_at", "timestamp"),
+        # Added with plan stability (scheduling/stability.py); last, so a migrated table (ensure_schema
+        # appends them) has the same column order as a new one. NULL in plans made before.
+        Col("window_days", "id"),  # the delivery days the order was planned against, 'Tue,Thu'
+        Col("late_kind", "id"),  # past_due | pushed_by_capacity (late orders only)
+        Col("change", "id"),  # against the previous plan: new | unchanged | moved_earlier | ...
+        Col("previous_date", "date"),
+        Col("days_moved", "int"),
+        Col("change_reason", "id"),  # why it moved: order_changed | window_changed | ... | promise_kept
+        Col("promise_kept", "bool"),
+        Col("newly_late", "bool"),
     ),
     index=("plan_date", "order_id"),
 )

@@ -45,6 +45,7 @@ from customer_master.defs.scheduling.checks import (
     CHECK_BACKLOG,
     CHECK_CALCULATION_ERRORS,
     CHECK_CAPACITY,
+    CHECK_CHURN,
     CHECK_EXPLAINED,
     CHECK_PUBLISHED,
     CHECK_VARIANCE,
@@ -328,6 +329,33 @@ def test_a_new_customer_with_its_own_window_gets_its_rush_order_on_one_of_its_da
     assert (customer, status, reason) == (story.facts["new_customer"], "scheduled", None)
     assert day.isoweekday() in (2, 4) and (start, end) == ("06:00:00", "10:00:00")
     assert day == dt.date(2026, 11, 5) and days_late == 1  # Wed requested, Thu is its first delivery day
+
+
+def test_the_second_plan_keeps_yesterdays_promises_and_says_what_moved_and_why(story):
+    md = _plan_metadata(story.runs["day2"])
+    assert md["previous_plan_date"] == str(DAY1) and md["frozen_days"] == "2026-11-03, 2026-11-04"
+    rows = story.rows(
+        "select order_id, customer_id, change, change_reason, promise_kept, previous_date, scheduled_date, "
+        "days_moved, late_kind, is_late from schedule_history where plan_date = ?",
+        [DAY2],
+    )
+    kept = [r for r in rows if r[4]]
+    assert kept and md["promises_kept"] == len(kept)
+    assert all(r[5] == r[6] and r[5] in (DAY2, DAY3) and r[3] == "promise_kept" for r in kept)
+    # The Friday-only customer's window changed overnight: its orders moved, and say so.
+    moved = [
+        r for r in rows if r[1] == story.facts["friday_only"] and r[2] in ("moved_earlier", "moved_later")
+    ]
+    assert moved and all(r[3] == "window_changed" and r[7] == (r[6] - r[5]).days for r in moved)
+    assert {r[0] for r in rows if r[2] == "new"} >= {story.facts["rush"]}
+    assert all((r[8] is not None) == bool(r[9]) for r in rows)  # every late order says which lateness
+    churn = _checks(story.runs["day2"])[CHECK_CHURN]
+    assert churn.metadata["unit"].value == "percent"
+    assert churn.metadata["details"].value["promised"] == md["promised"] > 0
+    assert churn.metadata["value"].value == pytest.approx(md["moved_by_planner_pct"], abs=0.05)
+    # The first plan had nothing to compare with.
+    assert _plan_metadata(story.runs["day1"])["previous_plan_date"] == "-"
+    assert _checks(story.runs["day1"])[CHECK_CHURN].passed
 
 
 def test_an_updated_customer_is_planned_on_its_new_delivery_days(story):

@@ -35,6 +35,7 @@ from customer_master.reports import (
     write_delivery_sheet,
 )
 from customer_master.scheduling import PlanSettings
+from customer_master.scheduling.stability import Churn
 from customer_master.settings import get_settings
 from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.planning import plan_day
@@ -72,6 +73,8 @@ def plan_settings(plan_date: dt.date) -> PlanSettings:
     description=(
         "Which order is delivered on which day: every order open at the end of the plan date, planned "
         "against the capacity calendar (priority precedence, customer windows, holidays, maintenance). "
+        "Orders the previous plan put on the next CM_SCHEDULE_FROZEN_DAYS working days keep their day and "
+        "line unless they changed; the plan's churn against the previous one is in the metadata. "
         "Writes plan_assignments, plan_capacity and plan_runs for the partition's plan date, then "
         "publishes the plan: the delivery sheet (HTML + CSV in CM_REPORTS_DIR, previewed in the "
         "metadata) and, with CM_PLAN_WRITE_BACK, the plan on the Monday Orders board."
@@ -81,7 +84,9 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     plan_date = dt.date.fromisoformat(context.partition_key)
     settings = plan_settings(plan_date)
     wh = warehouse.get_warehouse()
-    report = plan_day(wh, settings, run_id=context.run.run_id)
+    report = plan_day(
+        wh, settings, run_id=context.run.run_id, frozen_days=get_settings().schedule_frozen_days
+    )
     summary, seconds = report.summary, report.engine_seconds
     context.log.info(
         f"plan {plan_date}: {summary.scheduled} of {summary.orders} orders scheduled, {summary.late} late, "
@@ -105,13 +110,40 @@ def delivery_plan(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
             "ordering": settings.ordering,
             "holiday_country": settings.country or "-",
             "engine_seconds": dg.MetadataValue.float(round(seconds, 3)),
+            **churn_metadata(report.churn),
             **published,
         },
         check_results=[
-            *plan_check_results(wh, report.plan, summary),
+            *plan_check_results(wh, report.plan, summary, report.churn),
             published_check_result(problems, done=_published(published)),
         ],
     )
+
+
+def churn_metadata(churn: Churn) -> dict[str, Any]:
+    """The plan against the previous one: counts per change (numbers Dagster plots per partition), the
+    share moved by the planner, and the promised orders that moved furthest."""
+    md: dict[str, Any] = {
+        "previous_plan_date": str(churn.previous_plan_date) if churn.previous_plan_date else "-",
+        "frozen_days": ", ".join(day.isoformat() for day in churn.frozen_days) or "-",
+        "promised": churn.promised,
+        "promises_kept": churn.promises_kept,
+        "moved_by_planner": churn.moved_by_planner,
+        "moved_by_planner_pct": dg.MetadataValue.float(as_pct(churn.moved_share, digits=1)),
+        "newly_late": churn.newly_late,
+        **{f"churn_{kind}": n for kind, n in churn.counts.items()},
+    }
+    moves = churn.largest_moves()
+    if moves:
+        rows = "\n".join(
+            f"| {c.order_id} | {c.previous_date} | {c.change.replace('_', ' ')} | "
+            f"{c.days_moved:+d} | {(c.reason or '').replace('_', ' ')} |"
+            for c in moves
+        )
+        md["largest_moves"] = dg.MetadataValue.md(
+            "| order | was | change | days | why |\n|---|---|---|---|---|\n" + rows
+        )
+    return md
 
 
 def _published(metadata: dict[str, Any]) -> str:

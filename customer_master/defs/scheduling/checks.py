@@ -13,6 +13,7 @@ from customer_master.defs.shared import DELIVERY_PLAN_KEY, daily_partitions, ver
 from customer_master.scheduling import verdicts
 from customer_master.scheduling.models import Plan
 from customer_master.scheduling.records import PlanSummary, longest_high_utilization_run
+from customer_master.scheduling.stability import Churn
 from customer_master.thresholds import get_thresholds
 from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.plans import capacity_violations, overall_schedule_variance, plan_integrity
@@ -24,6 +25,7 @@ CHECK_BACKLOG = "unscheduled_backlog"
 CHECK_UTILIZATION = "sustained_capacity_utilization"
 CHECK_VARIANCE = "schedule_variance"
 CHECK_PUBLISHED = "plan_published"
+CHECK_CHURN = "plan_churn"
 DELIVERY_PERFORMANCE_KEY = dg.AssetKey("delivery_performance")
 
 # The configured thresholds as the definitions load: the check descriptions quote them.
@@ -73,6 +75,15 @@ PLAN_CHECK_SPECS = [
         ),
     ),
     dg.AssetCheckSpec(
+        CHECK_CHURN,
+        asset=DELIVERY_PLAN_KEY,
+        partitions_def=daily_partitions,
+        description=(
+            "Promised orders (scheduled by the previous plan for a day not yet past) this plan moved "
+            f"without a change of their own; warns above {fmt_pct(_T.plan_churn_warn)}."
+        ),
+    ),
+    dg.AssetCheckSpec(
         CHECK_PUBLISHED,
         asset=DELIVERY_PLAN_KEY,
         partitions_def=daily_partitions,
@@ -88,7 +99,9 @@ def _plan_result(name: str, verdict, *, rate: bool = False) -> dg.AssetCheckResu
     return verdict_check_result(name, verdict, DELIVERY_PLAN_KEY, rate=rate)
 
 
-def plan_check_results(warehouse: Warehouse, plan: Plan, summary: PlanSummary) -> list[dg.AssetCheckResult]:
+def plan_check_results(
+    warehouse: Warehouse, plan: Plan, summary: PlanSummary, churn: Churn
+) -> list[dg.AssetCheckResult]:
     t = get_thresholds()
     plan_date = plan.settings.plan_date
     integrity = plan_integrity(warehouse, plan_date)
@@ -110,6 +123,7 @@ def plan_check_results(warehouse: Warehouse, plan: Plan, summary: PlanSummary) -
             CHECK_UTILIZATION,
             verdicts.sustained_utilization(longest_high_utilization_run(plan, t.utilization_warn), t),
         ),
+        _plan_result(CHECK_CHURN, verdicts.plan_churn(churn, t), rate=True),
     ]
 
 

@@ -29,5 +29,12 @@ select
     is_late,
     days_late,
     reason,
+    late_kind,
+    change,
+    previous_date,
+    days_moved,
+    change_reason,
+    promise_kept,
+    newly_late,
     plan_date
 from plan

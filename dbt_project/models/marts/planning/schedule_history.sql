@@ -43,6 +43,14 @@ select
     a.is_late,
     a.days_late,
     a.reason,
+    a.late_kind,
+    a.window_days,
+    a.change,
+    a.previous_date,
+    a.days_moved,
+    a.change_reason,
+    a.promise_kept,
+    a.newly_late,
     a._run_id,
     a._planned_at
 from assignments as a
