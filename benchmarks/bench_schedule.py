@@ -11,18 +11,25 @@ demand / regular capacity of the horizon's working resource-days equals the requ
 Parts, each in a fresh child process so every timing and peak RSS stands alone:
 
 1. speed: `plan_deliveries` for 100,000 orders, 10 resources, 365 days, 95 % load; best of 3 and peak
-   RSS (targets: <= 1 s, < 1 GiB); then once with `PlanSettings.improve` (the measurement behind its
-   default, off);
+   RSS (targets: <= 0.5 s, < 300 MiB); then once with `PlanSettings.improve` (the measurement behind its
+   default: on only if <= 5 s here and within 5 % of HiGHS in part 3);
 2. ordering rules: strict vs weekly_buckets at 80 / 95 / 110 % load on 20,000 orders, 5 resources, 120
    days: lateness per priority, overtime, unschedulable orders, peak utilization;
-3. quality: on small instances (<= 200 orders, 1-2 resources, 30 days) Σ w·days_late (w = 8/4/2/1 for
+3. quality: on the issue's 1,500-order instances (30 days; q1 one resource, q2 four resources with
+   pinned orders and own delivery days, q3 load 110 % with overtime) Σ w·days_late (w = 8/4/2/1 for
    rush/high/normal/low; an unschedulable order counts as late until the day after the horizon) of the
    greedy plan and of the greedy + `improve` plan, against HiGHS with identical rules (binary
    x[order, resource, allowed day], capacity = regular + overtime per resource-day, an "unscheduled"
-   column): (a) the lexicographic optimum - rush days late minimised, then fixed, then high, normal,
-   low - i.e. the optimum under the precedence rule, per class and in total; (b) the weighted optimum
-   (Σ w·days late minimised outright, started from (a)); plus the LP relaxation bound. Each MILP gets
-   MILP_TIME_LIMIT_S (the stages of (a) share it);
+   column), warm-started from the greedy + `improve` plan: (a) the lexicographic optimum - rush days
+   late minimised, then fixed, then high, normal, low - the optimum by class, the MILP's form of
+   precedence; (b) the weighted optimum (Σ w·days late minimised outright, started from the better of
+   (a) and the plan); plus the LP relaxation bound and (b)'s MIP dual bound. Each MILP gets
+   MILP_TIME_LIMIT_S (the stages of (a) share it).
+   Which optimum the gap is against matters: our plans must keep precedence (`scheduling.precedence`,
+   per order: no order late while a lower one holds room it could use), which (b) ignores - (b) makes
+   high-priority orders later to save more low-priority days, so "improved vs weighted" includes the
+   price of precedence (reported as "lexicographic vs weighted"). "improved vs lexicographic" is the
+   gap against a precedence-respecting reference (by class; the per-order rule is not in the MILP);
 4. weekly capacity plan: `plan_deliveries` for the same 100,000 orders over the next 56 days (business
    limit: 15 minutes).
 
@@ -61,14 +68,16 @@ WEEKLY_HORIZON_DAYS = 56
 ORDERING = {"orders": 20_000, "resources": 5, "horizon_days": 120, "customers": 2_000}
 ORDERING_LOADS = (0.80, 0.95, 1.10)
 MILP_TIME_LIMIT_S = 60.0
-# Small instances for the exact reference: requests bunched into the first 20 of 30 days, so capacity
-# runs short early and the plan has lateness to trade between priorities.
+# The issue's 1,500-order instances for the exact reference (30 days, requests bunched into the first 20
+# so capacity runs short early and the plan has lateness to trade between priorities): q1 one resource;
+# q2 several resources, 70 % of the orders pinned to one and 20 % of the customers on their own
+# delivery days; q3 load above 100 % (with overtime).
 QUALITY = [
-    {"name": "q1", "orders": 120, "resources": 1, "horizon_days": 30, "load": 0.95, "overtime_share": 0.0},
-    {"name": "q2", "orders": 200, "resources": 2, "horizon_days": 30, "load": 0.95, "overtime_share": 0.0},
-    {"name": "q3", "orders": 200, "resources": 2, "horizon_days": 30, "load": 1.05, "overtime_share": 0.1},
+    {"name": "q1", "orders": 1500, "resources": 1, "horizon_days": 30, "load": 0.95, "overtime_share": 0.0},
+    {"name": "q2", "orders": 1500, "resources": 4, "horizon_days": 30, "load": 0.95, "overtime_share": 0.0},
+    {"name": "q3", "orders": 1500, "resources": 2, "horizon_days": 30, "load": 1.10, "overtime_share": 0.1},
 ]  # fmt: skip
-QUALITY_IN_BENCH = ("q2", "q3")  # q1 too would take bench_schedule past ~6 minutes (see README)
+QUALITY_IN_BENCH = ("q1", "q2", "q3")
 TARGETS = {"plan_100k_seconds": 0.5, "peak_rss_mib_at_100k": 300, "weekly_plan_seconds": 15 * 60}
 
 
@@ -265,7 +274,7 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
 
     horizon = spec["horizon_days"]
     orders, windows, capacity, regular = make_instance(
-        spec["orders"], spec["resources"], horizon, spec["load"], customers=60,
+        spec["orders"], spec["resources"], horizon, spec["load"], customers=300,
         overtime_share=spec["overtime_share"], request_span_days=20, seed=SEED + int(spec["name"][1:]),
     )  # fmt: skip
     settings = _settings(horizon)
@@ -314,6 +323,20 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
     # Sanity check: both plans must be solutions of the model (same rules, same buckets).
     columns = set(zip(col_order.tolist(), col_bucket.tolist(), strict=True))
     by_id = {o.order_id: o_i for o_i, o in enumerate(orders)}
+
+    column_of = {
+        (o_i, b): c for c, (o_i, b) in enumerate(zip(col_order.tolist(), col_bucket.tolist(), strict=True))
+    }
+
+    def plan_vector(plan):
+        """The plan as a MILP solution (the warm start): one column per order, unscheduled ones on theirs."""
+        x = np.zeros(len(col_order))
+        for o_i, a in enumerate(plan.assignments):
+            bucket = (
+                (a.scheduled_date - PLAN_DATE).days * n_res + res_idx[a.resource] if a.scheduled_date else -1
+            )
+            x[column_of[o_i, bucket]] = 1.0
+        return x
 
     def in_model(plan) -> bool:
         return all(
@@ -427,7 +450,7 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
     stages, fixed, x, left = [], [], None, milp_seconds
     for rank, priority in enumerate(PRIORITIES):
         stage_costs = np.where(col_rank == rank, col_late, 0)
-        start = None
+        start = plan_vector(improved)  # the first stage starts from greedy + improve
         if x is not None:
             greedy_start = completed(x, rank)
             start = greedy_start if stage_costs @ greedy_start <= stage_costs @ x else x
@@ -445,7 +468,10 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
     }  # fmt: skip
 
     # (b) Weighted: minimise Σ w·days late outright (no precedence), starting from the lexicographic plan.
-    milp, x_w = solve(weighted_costs, integer=True, time_limit=milp_seconds, start=x)
+    # Started from the better (by Σ w·days late) of the lexicographic solution and greedy + improve.
+    x_plan = plan_vector(improved)
+    start = x if weighted_costs @ x <= weighted_costs @ x_plan else x_plan
+    milp, x_w = solve(weighted_costs, integer=True, time_limit=milp_seconds, start=start)
     milp["by_priority"] = class_days_of(x_w)
 
     plans = {}
@@ -466,6 +492,7 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
         "load": spec["load"], "overtime_share": spec["overtime_share"], "columns": n_cols,
         "milp_time_limit_s": milp_seconds, **plans, "lp": lp_res, "lexicographic": lex, "milp": milp,
         "price_of_precedence": _gap(lex["objective"], milp["objective"]),
+        "highs_vs_bound": _gap(milp["objective"], milp["dual_bound"]),
     }  # fmt: skip
 
 
@@ -508,8 +535,8 @@ def _markdown(speed: dict, weekly: dict, ordering: list[dict], quality: list[dic
     if imp:
         lines += [
             "",
-            f"Daily plan with `improve=True`: {imp['seconds']:.1f} s (one run; target 1 s, hence off by "
-            f"default), peak RSS {imp['peak_rss_mib']:.0f} MiB; Σ w·days late of the scheduled orders "
+            f"Daily plan with `improve=True`: {imp['seconds']:.1f} s (one run; on by default only if "
+            f"<= 5 s), peak RSS {imp['peak_rss_mib']:.0f} MiB; Σ w·days late of the scheduled orders "
             f"{imp['weighted_days_late_greedy']:,} → {imp['weighted_days_late']:,}, unschedulable "
             f"{imp['unschedulable_greedy']:,} → {imp['unschedulable']:,} (its work budget is spent long "
             "before it gets far at this size).",
@@ -537,14 +564,15 @@ def _markdown(speed: dict, weekly: dict, ordering: list[dict], quality: list[dic
     lines += [
         "",
         f"Quality: Σ w·days late (w = 8/4/2/1; unschedulable = late until the day after the horizon) of the "
-        f"greedy and of greedy + `improve`, against HiGHS ({limit:.0f} s per MILP): the lexicographic "
-        "optimum (precedence kept: rush minimised first, then high, normal, low) and the weighted optimum "
-        "(Σ w·days late minimised outright, started from the lexicographic plan), plus the LP bound.",
+        f"greedy and of greedy + `improve`, against HiGHS ({limit:.0f} s per MILP, warm-started from greedy "
+        "+ improve): the lexicographic optimum (by class: rush minimised first, then high, normal, low) and "
+        "the weighted optimum (Σ w·days late minimised outright, which ignores precedence: its gap includes "
+        "the price of precedence, 'lexicographic vs weighted'), plus the LP bound.",
         "",
         "| instance | orders | res. | load | overtime | greedy | greedy + improve (s) | lexicographic MILP | "
         "weighted MILP (bound) | LP bound | greedy vs weighted | improved vs weighted | "
-        "improved vs lexicographic | lexicographic vs weighted |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|",
+        "improved vs lexicographic | lexicographic vs weighted | weighted vs bound |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for q in quality:
         g, i, lex, m = q["greedy"], q["improved"], q["lexicographic"], q["milp"]
@@ -557,7 +585,7 @@ def _markdown(speed: dict, weekly: dict, ordering: list[dict], quality: list[dic
             f"{m['objective']:,.0f} ({_status(m['status'])}, {m['seconds']:.0f} s, {m['dual_bound']:,.0f}) | "
             f"{q['lp']['objective']:,.1f} | {_pct(g['gap_vs_weighted_milp'])} | "
             f"{_pct(i['gap_vs_weighted_milp'])} | {_pct(i['gap_vs_lexicographic'])} | "
-            f"{_pct(q['price_of_precedence'])} |"
+            f"{_pct(q['price_of_precedence'])} | {_pct(q['highs_vs_bound'])} |"
         )
     lines += [
         "",
@@ -667,7 +695,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"      gap vs weighted: greedy {_pct(g['gap_vs_weighted_milp'])}, improved "
                   f"{_pct(i['gap_vs_weighted_milp'])}; vs lexicographic: greedy "
                   f"{_pct(g['gap_vs_lexicographic'])}, improved {_pct(i['gap_vs_lexicographic'])}; "
-                  f"lexicographic vs weighted {_pct(q['price_of_precedence'])}", flush=True)  # fmt: skip
+                  f"lexicographic vs weighted {_pct(q['price_of_precedence'])}; weighted MILP vs its bound "
+                  f"{_pct(q['highs_vs_bound'])}", flush=True)  # fmt: skip
     if "weekly" in parts:
         print(f"4. weekly capacity plan: {SPEED['orders']:,} orders over the next "
               f"{WEEKLY_HORIZON_DAYS} days ...", flush=True)  # fmt: skip
@@ -680,8 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.part:
         return 0
     met = {
-        "plan_100k_under_1s": speed["seconds"] <= TARGETS["plan_100k_seconds"],
-        "peak_rss_100k_under_1GiB": speed["peak_rss_mib"] < TARGETS["peak_rss_mib_at_100k"],
+        "plan_100k_under_0_5s": speed["seconds"] <= TARGETS["plan_100k_seconds"],
+        "peak_rss_100k_under_300MiB": speed["peak_rss_mib"] < TARGETS["peak_rss_mib_at_100k"],
         "weekly_plan_under_15min": weekly["seconds"] <= TARGETS["weekly_plan_seconds"],
     }
     path = write_result(

@@ -242,9 +242,9 @@ class Settings(BaseSettings):
     schedule_holiday_country: str | None = Field("US", alias="CM_SCHEDULE_HOLIDAY_COUNTRY")
     schedule_ordering: Literal["strict", "weekly_buckets"] = Field("strict", alias="CM_SCHEDULE_ORDERING")
     schedule_retention_years: int = Field(5, alias="CM_SCHEDULE_RETENTION_YEARS", ge=1)
-    # The local-search pass after the greedy (scheduling/improve.py): less weighted lateness, never
-    # at a higher priority's expense; seconds on large plans, so off by default.
-    schedule_improve: bool = Field(False, alias="CM_SCHEDULE_IMPROVE")
+    # The local-search pass after the greedy (scheduling/improve.py): less weighted lateness, priority
+    # precedence kept; ~4 s at 100,000 orders (the greedy alone: 0.4 s). `false` plans greedy only.
+    schedule_improve: bool = Field(True, alias="CM_SCHEDULE_IMPROVE")
     # Promises kept (scheduling/stability.py): orders the previous plan put on one of the first this
     # many working days keep their day and line unless they or their customer's window changed or
     # the day's capacity shrank; 0 lets every plan move everything.

@@ -28,6 +28,7 @@ from customer_master.scheduling.models import (
     Plan,
     PlanSettings,
 )
+from customer_master.scheduling.precedence import Violation, precedence_violations
 
 __all__ = [
     "INPUT_ERROR_REASONS",
@@ -52,7 +53,9 @@ __all__ = [
     "Plan",
     "PlanSettings",
     "PriorityLateness",
+    "Violation",
     "holiday_days",
     "lateness_by_priority",
     "plan_deliveries",
+    "precedence_violations",
 ]

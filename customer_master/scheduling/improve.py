@@ -8,11 +8,13 @@ customer needed. `improve_plan` repairs that with three kinds of steps:
 
 * **Re-sequencing** (the greedy again, a class at a time). Within one priority class the greedy's
   order (requested date, order id) is only a tie-break, so the class's orders are placed - each at its
-  earliest allowed resource-day with room, the engine's own rule - in a searched sequence instead:
-  starting from the greedy's, a late order is moved ahead (or two orders swapped) and the change kept
-  when the class's days late do not go up (ties: less Σ w·days late for the classes below, placed after
-  it in their greedy order). The steps come from a fixed-seed pseudo-random generator (`SEED`): the same
-  plan on every run.
+  earliest allowed day with room, the engine's own rule, on the resource with the most regular room
+  that day - in a searched sequence instead. First a few sequences by rule (`START_WIDTHS`: smallest
+  first among orders requested within the same few days, which packs days fuller so fewer orders wait;
+  the least flexible first), the best kept; then random steps from it: a late order moved ahead (or two
+  orders swapped), kept when the class's days late do not go up (ties: less Σ w·days late for the
+  classes below, placed after it in their greedy order). The steps come from a fixed-seed pseudo-random
+  generator (`SEED`): the same plan on every run.
 * **Ejection moves.** For a late (or `no_capacity`) order X and an earlier allowed resource-day it may
   use: put X there, taking out first, if room is short, the smallest sets (up to `MAX_EVICT` orders)
   whose units make room; each goes back to its own earliest allowed resource-day with room (X's old
@@ -23,21 +25,35 @@ customer needed. `improve_plan` repairs that with three kinds of steps:
   day with room (regular capacity first, as in the engine) and every order on overtime moves to a
   same-or-earlier allowed resource-day with enough regular room, if there is one.
 
-The pass: all classes re-sequenced from rush down to low; then, per class from rush down to low (a
-*stage*, twice over with different seeds): the lower classes are taken out (under precedence they have
-no claim on the room they hold), the class is re-sequenced and swept with ejection moves, the lower
-classes are re-sequenced back in (or, if some order would find no place, put back where they were), and
-the plan is settled; a last settling at the end. Each of these changes as a whole, and each ejection
-move, is kept only if it passes the acceptance rule, else undone.
+The pass: all classes re-sequenced from rush down to low (scheduled orders left without a place go
+first, at their earliest fit, on a second and third try); then, per class from rush down to low (a
+*stage*, twice over with different seeds, while the budget lasts): the lower classes are taken out
+(under precedence they have no claim on the room they hold), the class is re-sequenced and swept with
+ejection moves, the lower classes are re-sequenced back in (or, if some order would find no place, put
+back where they were), and the plan is settled and *repaired* (below). Each of these
+changes as a whole, and each ejection move, is kept only if it passes the acceptance rule, else undone.
+
+**Precedence** (`scheduling.precedence`: no order late or `no_capacity` while room it could have used
+on an allowed resource-day is held by an order of lower priority - with `weekly_buckets`, of lower
+priority and the same ISO week) holds after every kept change. The greedy plan satisfies it; the search
+steps alone do not always (re-sequencing a class can free room a lower order then keeps), so every
+change ends with the repair: while an order X breaks precedence on (d, j), X goes there and the orders
+yielding to it there come out (lowest priority first) and go back at their earliest fit; then settle
+again. Each step lowers X's class's days late and changes only lower classes: days late by class go
+down lexicographically, so it ends. A change whose repair costs more than it gained fails the
+acceptance rule and is undone, back to a plan that kept precedence.
 
 **Acceptance rule (strict precedence).** No scheduled order loses its place and, among the orders whose
 days late change, the highest-priority class's total days late strictly decreases while the
 priority-weighted sum Σ w·days late (w = 8/4/2/1 for rush/high/normal/low) does not increase. So a
 higher-priority order is never made later for a lower one (nor one rush order later for another unless
 rush lateness as a whole goes down); moving an order to another resource the same day is free. An
-unschedulable order counts as late until the day after the horizon: scheduling it is a gain. Precedence
-here is priority, whatever `PlanSettings.ordering` says (with `weekly_buckets` the pass may undo its
-week-first order where that lowers lateness by priority).
+unschedulable order counts as late until the day after the horizon: scheduling it is a gain. The rule
+compares classes by priority whatever `PlanSettings.ordering` says; the precedence repair follows the
+ordering (with `weekly_buckets` only an order of the same ISO week yields to a higher one).
+
+Capacity arithmetic is exact, as in the engine: units are integer millionths (`UNITS_SCALE`) inside,
+converted from and back to the plan's floats at the edges.
 
 Kept by construction: capacity (regular + overtime) per resource-day, allowed days (customer window, not
 a holiday, not maintenance, within the horizon, not before the requested date), pinned resources, whole
@@ -45,9 +61,11 @@ orders. After settling the plan also satisfies the engine's output rules: no ord
 earlier allowed day, overtime only where no allowed day up to the order's had regular room, `no_capacity`
 only where no allowed day has room. Every loop runs in a fixed order: deterministic.
 
-Cost: pure Python, bounded by `WORK` (order placements tried). About 3 s for 200 orders (half of it the
-second round); at 100,000 orders over 30 s with only a small gain before the budget is spent - far above
-the 1 s budget of the daily plan, hence off by default (`PlanSettings.improve`).
+Cost: pure Python, bounded by `WORK` (order placements tried) plus the fixed part: one re-placement of
+every class, the precedence scans (per kept change, over the late orders' earlier allowed days; the
+yielding units per resource-day and class are cached per scan), settling, the conversion in and out.
+Under 1 s for 1,500 orders; about 4 s for 100,000 orders (10 resources, 365 days) on the shared
+benchmark machine, where the budget pays for little more than the first re-placement.
 """
 
 from __future__ import annotations
@@ -55,9 +73,16 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from customer_master.scheduling.engine import _processing_order, _quantity, holiday_days
+from customer_master.scheduling.engine import (
+    UNITS_SCALE,
+    _processing_order,
+    _quantity,
+    holiday_days,
+    scaled_units,
+)
 from customer_master.scheduling.models import (
     PRIORITY_RANK,
     REASON_NO_CAPACITY,
@@ -84,9 +109,20 @@ SEQUENCE_STEPS = 2000
 STEPS_PER_ORDER = 20
 """... and at most this many per order of the class (a small class has few sequences worth trying)."""
 
-WORK = 4_000_000
-"""Budget of the whole pass in order placements tried (re-sequencing) and moves tried (ejection, each
-counted as 10): when it runs out the remaining searches stop early; settling still runs."""
+WORK = 300_000
+"""Budget of the whole pass in order placements tried (re-sequencing; ejection moves count 10 each): when it
+runs out the remaining searches and stages stop; settling and the precedence repair still run. Sized for
+the daily plan's 5 s at 100,000 orders (one re-placement of every class with a few starting sequences)."""
+
+START_WIDTHS = (1, 2, 3, 5, 7, 10, 14, 1 << 20)
+"""Widths (days of requested date) of the smallest-first starting sequences of the re-sequencing."""
+
+SEARCH_SHARE = 8
+"""One re-sequencing search spends at most 1/SEARCH_SHARE of the budget left on random steps."""
+
+STAGE_COST = 4
+"""A stage re-places the lower classes (their own sequences and followers): about this many placements per
+order taking part, the least budget a stage needs to be worth starting."""
 
 SEED = 20260601
 """Seed of the re-sequencing's pseudo-random steps (fixed: the same plan on every run)."""
@@ -96,9 +132,10 @@ ROUNDS = 2
 _LOST = 1 << 30  # days late of a scheduled order a sequence fails to place: never better
 
 _Place = tuple[int, int]  # (day index, resource column)
+_Decoded = list[Any]  # [own days late, followers' Σ w·days late or None, places, rem_reg, rem_ot]
 _Snapshot = tuple[
-    list[int], list[int], list[float], list[float], list[float], list[float], list[list[int]]
-]  # day, res, reg, ot, rem_reg, rem_ot, members
+    list[int], list[int], list[int], list[int], list[int], list[int], list[list[int]]
+]  # day, res, reg, ot, rem_reg, rem_ot, members (units in millionths, UNITS_SCALE)
 
 
 def improve_plan(
@@ -126,8 +163,11 @@ def improve_plan(
     for round_ in range(ROUNDS):
         search.seed = SEED + 100 * round_
         for cls in range(_N_CLASSES):
+            if search.work < STAGE_COST * len(search.candidates):  # the budget left cannot pay for it
+                break
             search.stage(cls)
-    search.settle()
+    # No last settling: every kept change ended settled and repaired, every undone one went back to such a
+    # plan (the greedy's, to begin with).
     return search.to_plan()
 
 
@@ -157,14 +197,15 @@ class _Search:
 
         # Buckets, from the capacity summary (resource-major there, day-major here).
         size = n_days * n_res
-        self.cap_reg, self.cap_ot = [0.0] * size, [0.0] * size
-        self.rem_reg, self.rem_ot = [0.0] * size, [0.0] * size
+        # Units are integer millionths (UNITS_SCALE), as in the engine: exact, converted at the edges.
+        self.cap_reg, self.cap_ot = [0] * size, [0] * size
+        self.rem_reg, self.rem_ot = [0] * size, [0] * size
         self.summary_index = [0] * size
         for i, c in enumerate(plan.capacity):
             b = (c.day.toordinal() - plan_ord) * n_res + res_index[c.resource]
-            self.cap_reg[b], self.cap_ot[b] = c.capacity, c.overtime_capacity
-            self.rem_reg[b] = c.capacity - c.scheduled_units
-            self.rem_ot[b] = c.overtime_capacity - c.scheduled_overtime_units
+            self.cap_reg[b], self.cap_ot[b] = scaled_units(c.capacity), scaled_units(c.overtime_capacity)
+            self.rem_reg[b] = self.cap_reg[b] - scaled_units(c.scheduled_units)
+            self.rem_ot[b] = self.cap_ot[b] - scaled_units(c.scheduled_overtime_units)
             self.summary_index[b] = i
         self.orig_rem = (list(self.rem_reg), list(self.rem_ot))
         self.members: list[list[int]] = [[] for _ in range(size)]
@@ -174,25 +215,27 @@ class _Search:
         first_weekday = plan_date.isoweekday()
         by_window: dict[DeliveryWindow, tuple[list[int], frozenset[int]]] = {}
         n = len(orders)
-        self.q, self.rank, self.weight = [0.0] * n, [0] * n, [0] * n
+        self.q, self.rank, self.weight = [0] * n, [0] * n, [0] * n
         self.req, self.penalty, self.first = [0] * n, [0] * n, [0] * n
         self.allowed: list[list[int]] = [[]] * n
         self.allowed_set: list[frozenset[int]] = [frozenset()] * n
         self.eligible: list[list[int]] = [[]] * n
         self.window: list[DeliveryWindow] = [settings.default_window] * n  # read for orders taking part
-        self.day, self.res, self.reg, self.ot = [-1] * n, [-1] * n, [0.0] * n, [0.0] * n
+        self.day, self.res, self.reg, self.ot = [-1] * n, [-1] * n, [0] * n, [0] * n
         taking_part = []
         requested = [0] * n  # ordinals of the requested dates of the orders taking part
         every_resource = list(range(n_res))
         for p, (o, a) in enumerate(zip(orders, plan.assignments, strict=True)):
             if a.status == "scheduled":
-                q: float | None = a.units
+                units: float | None = a.units
             elif a.reason == REASON_NO_CAPACITY and n_res:
-                q = _quantity(o.quantity)
+                units = _quantity(o.quantity)
             else:
                 continue
+            assert units is not None
+            q = scaled_units(units)
             # Scheduled or out of capacity: the order passed the engine's validation.
-            assert q is not None and o.customer_id is not None and o.requested_date is not None
+            assert o.customer_id is not None and o.requested_date is not None
             window = windows_by_customer[o.customer_id] or settings.default_window
             if window not in by_window:
                 days = [
@@ -215,20 +258,26 @@ class _Search:
                 assert a.scheduled_date is not None and a.resource is not None
                 d, j = a.scheduled_date.toordinal() - plan_ord, res_index[a.resource]
                 self.day[p], self.res[p] = d, j
-                self.ot[p] = a.overtime_units
-                self.reg[p] = q - a.overtime_units
+                self.ot[p] = scaled_units(a.overtime_units)
+                self.reg[p] = q - self.ot[p]
                 self.members[d * n_res + j].append(p)
             taking_part.append(p)
         self.candidates = _processing_order(orders, taking_part, requested, "strict")
+        # Precedence as `scheduling.precedence` defines it for the plan's ordering: with weekly_buckets only
+        # an order of the same ISO week (of the requested date) and lower priority gives its place up.
+        self.weekly = settings.ordering == "weekly_buckets"
+        self.week = [(r - 1) // 7 for r in requested]
         self.proc_pos = {p: i for i, p in enumerate(self.candidates)}
         self.active = self.candidates
         self.late_list: list[int] = []  # refill candidates: the late orders when the sweep began
         self.seed = SEED
         self.orig = {p: (self.day[p], self.res[p], self.ot[p]) for p in taking_part}
         # Undo log of a tentative move: bucket -> (rem_reg, rem_ot, [(member, reg, ot)]), order -> state.
-        self._saved: dict[int, tuple[float, float, list[tuple[int, float, float]]]] | None = None
-        self._moved: dict[int, tuple[int, int, float, float]] | None = None
+        self._saved: dict[int, tuple[int, int, list[tuple[int, int, int]]]] | None = None
+        self._moved: dict[int, tuple[int, int, int, int]] | None = None
         self._freed: list[int] = []
+        # Units yielding to a class (and week) per resource-day, cached for one precedence scan.
+        self._yielding_units: dict[tuple[int, int, int], int] = {}
 
     # --- primitives ---------------------------------------------------------------------------------
     def late(self, p: int) -> int:
@@ -260,7 +309,7 @@ class _Search:
         overtime = q - regular
         self.rem_reg[b] = rem - regular  # never below zero: regular <= rem
         if overtime > 0:
-            self.rem_ot[b] = max(self.rem_ot[b] - overtime, 0.0)
+            self.rem_ot[b] = max(self.rem_ot[b] - overtime, 0)
         self.reg[p], self.ot[p] = regular, overtime
         self.day[p], self.res[p] = d, j
         self.members[b].append(p)
@@ -275,7 +324,7 @@ class _Search:
             self._freed.append(b)
         self.rem_reg[b] = min(self.rem_reg[b] + self.reg[p], self.cap_reg[b])
         self.rem_ot[b] = min(self.rem_ot[b] + self.ot[p], self.cap_ot[b])
-        self.day[p], self.res[p], self.reg[p], self.ot[p] = -1, -1, 0.0, 0.0
+        self.day[p], self.res[p], self.reg[p], self.ot[p] = -1, -1, 0, 0
         for m in self.members[b]:
             free = self.rem_reg[b]
             if free <= 0:
@@ -365,7 +414,7 @@ class _Search:
                     break
                 first += [p for p in unplaced if p not in first]
                 self._restore(swept)
-        self.settle()
+        self.repair()
         if self._acceptable(before) is None:
             self._restore(snapshot)
 
@@ -390,9 +439,27 @@ class _Search:
                 unplaced.append(p)
         return unplaced
 
+    def _clear(self) -> None:
+        """Every order taking part off the plan (what `remove` of each would do, at once)."""
+        self.rem_reg, self.rem_ot = list(self.cap_reg), list(self.cap_ot)
+        self.members = [[] for _ in self.members]
+        for p in self.candidates:
+            self.day[p], self.res[p], self.reg[p], self.ot[p] = -1, -1, 0, 0
+
+    def _rescue(self, lost: list[int]) -> None:
+        """Scheduled orders a re-placement left without a place: their earliest fit, else an ejection move
+        (a few among thousands otherwise make the whole re-placement fail the acceptance rule)."""
+        self.work = max(self.work, 10 * MAX_SETS * len(lost))  # a small reserve: without it they stay out
+        for p in lost:
+            fit = self.earliest_fit(p, self.n_days)
+            if fit is not None:
+                self.place(p, *fit)
+            else:
+                self.improve_order(p)
+
     # --- re-sequencing ------------------------------------------------------------------------------
     def _decode(
-        self, sequence: list[int], rem_reg: list[float], rem_ot: list[float]
+        self, sequence: list[int], rem_reg: list[int], rem_ot: list[int]
     ) -> tuple[int, list[_Place | None]]:
         """Days late of the class when `sequence` is placed in order at earliest fit (on the given copies
         of the remaining capacity), and the places; a scheduled order left without one costs _LOST."""
@@ -403,13 +470,14 @@ class _Search:
             found: _Place | None = None
             for k in range(self.first[p], len(allowed)):
                 base = allowed[k] * n_res
-                fallback = -1
-                for j in eligible:
+                fallback, most = -1, -1
+                for j in eligible:  # the resource with the most regular room: the others keep theirs
                     b = base + j
-                    if rem_reg[b] >= q:
-                        found = (allowed[k], j)
-                        break
-                    if fallback < 0 and rem_reg[b] + rem_ot[b] >= q:
+                    rem = rem_reg[b]
+                    if rem >= q:
+                        if rem > most:
+                            found, most = (allowed[k], j), rem
+                    elif fallback < 0 and rem + rem_ot[b] >= q:
                         fallback = j
                 if found is None and fallback >= 0:
                     found = (allowed[k], fallback)
@@ -419,7 +487,7 @@ class _Search:
                     regular = rem if rem < q else q
                     rem_reg[b] = rem - regular
                     if q - regular > 0:
-                        rem_ot[b] = max(rem_ot[b] - (q - regular), 0.0)
+                        rem_ot[b] = max(rem_ot[b] - (q - regular), 0)
                     late = found[0] - req[p]
                     total += late if late > 0 else 0
                     break
@@ -433,53 +501,92 @@ class _Search:
     ) -> tuple[int, list[int], list[_Place | None]]:
         """The best sequence found from `sequence` for the current remaining capacity (not changed):
         least days late of the sequence's orders, then (ties) least Σ w·days late of `followers` placed
-        after it in their given order."""
+        after it in their given order (decoded only on a tie: at 100,000 orders a decode is costly)."""
         rem_reg, rem_ot = self.rem_reg, self.rem_ot
-        weight = self.weight
+        weight, penalty, req = self.weight, self.penalty, self.req
+        follow = followers or []
 
-        def value(seq: list[int]) -> tuple[tuple[int, int], list[_Place | None]]:
+        def decoded(seq: list[int]) -> _Decoded:
             reg, ot = list(rem_reg), list(rem_ot)
             own, places = self._decode(seq, reg, ot)
-            after = 0
-            if followers:
-                _, follower_places = self._decode(followers, reg, ot)
-                for p, place in zip(followers, follower_places, strict=True):
-                    late = self.penalty[p] if place is None else max(place[0] - self.req[p], 0)
-                    after += weight[p] * late
-            return (own, after), places
+            return [own, None, places, reg, ot]
 
-        best, places = value(sequence)
-        cost = len(sequence) + (len(followers) if followers else 0)
-        steps = min(SEQUENCE_STEPS, STEPS_PER_ORDER * len(sequence), self.work // cost)
+        def after(state: _Decoded) -> int:
+            if state[1] is None:  # the followers on the capacity the sequence left (once per state)
+                self.work -= len(follow)
+                _, follower_places = self._decode(follow, state[3], state[4])
+                state[1] = sum(
+                    weight[p] * (penalty[p] if at is None else max(at[0] - req[p], 0))
+                    for p, at in zip(follow, follower_places, strict=True)
+                )
+            return int(state[1])
+
+        def compare(trial: _Decoded, best: _Decoded) -> int:
+            """-1, 0, 1 as trial is better than, as good as, worse than best."""
+            if trial[0] != best[0]:
+                return -1 if trial[0] < best[0] else 1
+            a, b = after(trial), after(best)
+            return (a > b) - (a < b)
+
+        own_cost, cost = len(sequence), len(sequence) + len(follow)  # charged: own, followers on a tie
+        self.work -= own_cost
+        best = decoded(sequence)
+        for start in self._start_sequences(sequence):  # orderings by rule first: few, and often better
+            if self.work < cost:
+                break
+            self.work -= own_cost
+            trial = decoded(start)
+            if compare(trial, best) < 0:
+                best, sequence = trial, start
+        # Random steps get a share of the budget left: the stages after this one need theirs.
+        steps = min(SEQUENCE_STEPS, STEPS_PER_ORDER * len(sequence), self.work // (SEARCH_SHARE * cost))
         stall = 0
         for _ in range(steps):
-            self.work -= cost
+            if self.work < cost:
+                break
+            self.work -= own_cost
             stall += 1
             if stall > steps // 2:  # half the steps without a gain: done
                 break
-            req = self.req
+            places = best[2]
             late = [k for k, at in enumerate(places) if k and (at is None or at[0] > req[sequence[k]])]
-            trial = list(sequence)
+            candidate = list(sequence)
             if late and rng.random() < 0.8:  # a late order earlier in the sequence
                 k = late[rng.randrange(len(late))]
-                trial.insert(rng.randrange(k), trial.pop(k))
+                candidate.insert(rng.randrange(k), candidate.pop(k))
             else:  # two orders swapped
-                i, k = rng.randrange(len(trial)), rng.randrange(len(trial))
-                trial[i], trial[k] = trial[k], trial[i]
-            trial_value, trial_places = value(trial)
-            if trial_value <= best:
-                if trial_value < best:
+                i, k = rng.randrange(len(candidate)), rng.randrange(len(candidate))
+                candidate[i], candidate[k] = candidate[k], candidate[i]
+            trial = decoded(candidate)
+            verdict = compare(trial, best)
+            if verdict <= 0:
+                if verdict < 0:
                     stall = 0
-                best, sequence, places = trial_value, trial, trial_places
-        return best[0], sequence, places
+                best, sequence = trial, candidate
+        return best[0], sequence, best[2]
 
-    def _place_classes(self, classes: range) -> bool:
+    def _start_sequences(self, sequence: list[int]) -> Iterator[list[int]]:
+        """Other starting sequences, by rule: smallest first among orders requested within the same
+        `width` days (shortest-processing-time within a window: earliest fit packs the days fuller, so
+        fewer orders wait), for several widths; and by requested date, the least flexible first (room
+        only some orders can use goes to them)."""
+        req, q, allowed, eligible = self.req, self.q, self.allowed, self.eligible
+        for width in START_WIDTHS:
+            yield sorted(sequence, key=lambda p: (req[p] // width, q[p], req[p]))
+        yield sorted(sequence, key=lambda p: (req[p], len(allowed[p]) * len(eligible[p]), q[p]))
+
+    def _place_classes(self, classes: range, first: Sequence[int] = ()) -> bool:
         """Place the (taken-out) orders of `classes`, class by class, each in the sequence found best for
-        it given what is placed; False (and some left out) if a scheduled order found no place."""
+        it given what is placed (its orders in `first` before it, at earliest fit); False (and some left
+        out) if a scheduled order found no place."""
         ok = True
         placed_before = {p for p in self.candidates if self.day[p] >= 0}
         for cls in classes:
-            members = [p for p in self.candidates if self.rank[p] == cls]
+            for p in first:
+                fit = self.earliest_fit(p, self.n_days) if self.rank[p] == cls else None
+                if fit is not None:
+                    self.place(p, *fit)
+            members = [p for p in self.candidates if self.rank[p] == cls and self.day[p] < 0]
             if not members:
                 continue
             followers = [p for p in self.candidates if self.rank[p] > cls and p not in placed_before]
@@ -495,11 +602,21 @@ class _Search:
         it (the classes above it placed, those below it not yet); kept if it passes the acceptance rule."""
         snapshot = self._snapshot()
         before = self._lateness()
-        for p in self.candidates:
-            if self.day[p] >= 0:
-                self.remove(p)
-        self._place_classes(range(_N_CLASSES))
-        self.settle()
+        self._clear()
+        first: list[int] = []
+        classes = range(_N_CLASSES)
+        for _ in range(3):  # scheduled orders left without a place go first (at earliest fit) next time
+            if not self._place_classes(classes, first):
+                self._rescue([p for p in self.candidates if self.day[p] < 0 and before[p] < self.penalty[p]])
+            lost = [p for p in self.candidates if self.day[p] < 0 and before[p] < self.penalty[p]]
+            if not lost:
+                break
+            first += lost
+            classes = range(min(self.rank[p] for p in lost), _N_CLASSES)  # only those classes again
+            for p in self.candidates:
+                if self.rank[p] >= classes.start and self.day[p] >= 0:
+                    self.remove(p)
+        self.repair()
         if self._acceptable(before) is None:
             self._restore(snapshot)
 
@@ -522,7 +639,7 @@ class _Search:
                 self.place(p, *place)
 
     # --- ejection moves -----------------------------------------------------------------------------
-    def _evictions(self, b: int, deficit: float) -> list[tuple[int, ...]]:
+    def _evictions(self, b: int, deficit: int) -> list[tuple[int, ...]]:
         """Sets of at most MAX_EVICT orders on bucket b whose units cover `deficit`, minimal ones only
         (none of its orders could be left out), at most MAX_SETS, smaller sets first."""
         members, q = self.members[b], self.q
@@ -655,6 +772,75 @@ class _Search:
             if not changed:
                 return
 
+    # --- precedence -----------------------------------------------------------------------------------
+    def _yields_to(self, m: int, x: int) -> bool:
+        """Order m gives its place up to order x (it does not hold it under precedence)."""
+        return self.rank[m] > self.rank[x] and (not self.weekly or self.week[m] == self.week[x])
+
+    def _violation(self, x: int) -> _Place | None:
+        """The first resource-day (by day, then resource) where x, late or unscheduled, would fit once the
+        orders yielding to it were out: precedence broken there (see `scheduling.precedence`)."""
+        stop = self.day[x]
+        if 0 <= stop <= self.req[x]:
+            return None
+        if stop < 0:
+            stop = self.n_days
+        q, n_res, members, size, rank = self.q[x], self.n_res, self.members, self.q, self.rank
+        rem_reg, rem_ot, cap_reg, cap_ot = self.rem_reg, self.rem_ot, self.cap_reg, self.cap_ot
+        rank_x, week_x = rank[x], self.week[x] if self.weekly else 0
+        cache = self._yielding_units
+        allowed = self.allowed[x]
+        for k in range(self.first[x], len(allowed)):
+            d = allowed[k]
+            if d >= stop:
+                return None
+            for j in self.eligible[x]:
+                b = d * n_res + j
+                room = rem_reg[b] + rem_ot[b]
+                if room < q <= cap_reg[b] + cap_ot[b]:
+                    key = (b, rank_x, week_x)
+                    yielding = cache.get(key)
+                    if yielding is None:  # the same for every order of x's class (and week): once per scan
+                        yielding = cache[key] = sum(size[m] for m in members[b] if self._yields_to(m, x))
+                    room += yielding
+                if room >= q:
+                    return d, j
+        return None
+
+    def repair(self) -> None:
+        """Settle, then while an order breaks precedence put it on that resource-day, taking out the orders
+        yielding to it there (lowest priority, last in precedence first) until it fits; they go back at
+        their earliest fit. Each step makes the order's class less late and changes only lower classes,
+        so the days late by class go down lexicographically: it ends."""
+        while True:
+            self.settle()
+            self._yielding_units = {}
+            for x in self.candidates:
+                spot = self._violation(x)
+                if spot is not None:
+                    self._give_way(x, *spot)
+                    break
+            else:
+                return
+
+    def _give_way(self, x: int, d: int, j: int) -> None:
+        b = d * self.n_res + j
+        if self.day[x] >= 0:
+            self.remove(x)
+        yielding = [m for m in self.members[b] if self._yields_to(m, x)]
+        yielding.sort(key=lambda m: (self.rank[m], self.proc_pos[m]), reverse=True)
+        evicted = []
+        for m in yielding:
+            if self.rem_reg[b] + self.rem_ot[b] >= self.q[x]:
+                break
+            self.remove(m)
+            evicted.append(m)
+        self.place(x, d, j)
+        for m in sorted(evicted, key=self.proc_pos.__getitem__):
+            fit = self.earliest_fit(m, self.n_days)
+            if fit is not None:
+                self.place(m, *fit)
+
     # --- settling -----------------------------------------------------------------------------------
     def settle(self) -> None:
         """Every late order on its earliest day with room; overtime only where no regular room was."""
@@ -709,8 +895,8 @@ class _Search:
                 window_start=window.start,
                 window_end=window.end,
                 resource=self.resources[j],
-                units=self.q[p],
-                overtime_units=overtime,
+                units=self.q[p] / UNITS_SCALE,
+                overtime_units=overtime / UNITS_SCALE,
                 is_late=late > 0,
                 days_late=late,
                 reason=None,
@@ -722,7 +908,8 @@ class _Search:
             if rem_reg == orig_reg[b] and rem_ot == orig_ot[b]:
                 continue
             c = capacity[i]
-            used_reg, used_ot = c.capacity - rem_reg, c.overtime_capacity - rem_ot
+            used_reg = (self.cap_reg[b] - rem_reg) / UNITS_SCALE
+            used_ot = (self.cap_ot[b] - rem_ot) / UNITS_SCALE
             utilization = (used_reg + used_ot) / c.capacity if c.capacity > 0 else 0.0
             capacity[i] = dataclasses.replace(
                 c, scheduled_units=used_reg, scheduled_overtime_units=used_ot, utilization=utilization

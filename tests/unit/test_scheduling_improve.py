@@ -35,6 +35,7 @@ from customer_master.scheduling import (
     Plan,
     PlanSettings,
     plan_deliveries,
+    precedence_violations,
 )
 from customer_master.scheduling.improve import PRIORITY_WEIGHT, improve_plan, weighted_lateness
 
@@ -128,6 +129,30 @@ def test_overtime_stays_only_where_regular_capacity_has_no_room() -> None:
     for a in improved.scheduled():
         if a.overtime_units:
             assert a.scheduled_date == MON
+
+
+def test_regression_a_freed_wednesday_goes_to_the_normal_order_not_the_low_one() -> None:
+    # Found by hypothesis (shrunk): the old pass moved rush O11 to the first Wednesday (O22 to Monday),
+    # which freed 11 units on the second Wednesday where the low O25 (7) kept its place while the normal,
+    # Wednesday-only O16 (8) stayed no_capacity: precedence broken.
+    tue = date(2026, 12, 29)
+    wed, mon, wed2 = (tue + timedelta(days=i) for i in (1, 6, 8))
+    capacity = [CapacityDay("b-line", d, units) for d, units in ((wed, 20), (mon, 19), (wed2, 11))]
+    windows = {"C0": None, "C2": DeliveryWindow(frozenset({3}))}
+    orders = [
+        Order("O06", "C0", "rush", 11.0, tue, "b-line"),
+        Order("O10", "C0", "rush", 12.0, tue - timedelta(days=3)),
+        Order("O11", "C2", "rush", 4.0, wed, "b-line"),
+        Order("O16", "C2", "normal", 8.0, tue - timedelta(days=2), "b-line"),
+        Order("O22", "C0", "rush", 7.0, tue, "b-line"),
+        Order("O25", "C2", "low", 7.0, tue - timedelta(days=3), "b-line"),
+    ]
+    greedy, improved = both(orders, capacity, windows, plan_date=tue, horizon_days=9)
+    assert greedy.by_order_id()["O16"].reason == REASON_NO_CAPACITY  # the greedy: rush O11 has wed2
+    assert precedence_violations(improved, orders, windows) == []
+    instance = (orders, windows, capacity, greedy.settings)
+    check_engine_output_rules(instance, improved)
+    check_lateness_and_precedence(instance, greedy, improved)
 
 
 def test_improve_plan_needs_the_orders_of_the_plan() -> None:
