@@ -75,14 +75,7 @@ def test_every_board_asset_lands_its_board_and_reports_metadata(sandbox, warehou
     }
     assert set(materializations) == {"customers", "orders", "capacity"}
     for board, metadata in materializations.items():
-        for key in (
-            "dagster/row_count",
-            "quarantined",
-            "error_rate_pct",
-            "seconds",
-            "api_calls",
-            "complexity_used",
-        ):
+        for key in METADATA_KEYS:
             assert key in metadata, f"{board} lacks {key}"
         assert metadata["dagster/row_count"].value > 0
         assert metadata["api_calls"].value > 0
