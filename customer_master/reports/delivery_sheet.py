@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from customer_master.scheduling.models import (
     PRIORITY_RANK,
@@ -34,6 +34,12 @@ from customer_master.scheduling.models import (
     REASONS,
     Plan,
 )
+from customer_master.scheduling.records import (
+    LATE_PAST_DUE,
+    LATE_PUSHED_BY_CAPACITY,
+    LateKind,
+    lateness_kind,
+)
 from customer_master.warehouse.base import Warehouse
 from customer_master.warehouse.sql import Statements
 from customer_master.warehouse.tables import PLAN_ASSIGNMENTS, PLAN_CAPACITY, PLAN_RUNS, quote
@@ -45,9 +51,9 @@ DETAILED_DAYS = 10
 UTILIZATION_WEEKS = 8
 HISTORY_WEEKS = 12
 
-LateReason = Literal["past_due", "pushed_by_capacity"]
-PAST_DUE: LateReason = "past_due"
-PUSHED_BY_CAPACITY: LateReason = "pushed_by_capacity"
+LateReason = LateKind  # the plan rows' late_kind: one rule (scheduling/records.py)
+PAST_DUE: LateReason = LATE_PAST_DUE
+PUSHED_BY_CAPACITY: LateReason = LATE_PUSHED_BY_CAPACITY
 
 # What to do per unschedulable reason, in docs/runbook.md's words ("Unscheduled backlog" and "Schedule
 # calculation errors"): the one mapping the HTML, the CSV and the tests use. The runbook has no entry for
@@ -145,11 +151,7 @@ class SheetOrder:
     def late_reason(self, plan_date: dt.date) -> LateReason | None:
         """past_due: requested before the plan date, late whatever the plan did; pushed_by_capacity:
         requested on or after it, but no capacity (or delivery day) was left by then."""
-        if not self.is_late:
-            return None
-        if self.requested_date is not None and self.requested_date < plan_date:
-            return PAST_DUE
-        return PUSHED_BY_CAPACITY
+        return lateness_kind(self.is_late, self.requested_date, plan_date)
 
     @property
     def sheet_status(self) -> str:

@@ -9,7 +9,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from customer_master.scheduling.models import (
     INPUT_ERROR_REASONS,
@@ -174,18 +174,24 @@ def previous_plan(
     return PreviousPlan(plan_date, assignments, capacity)
 
 
-LATE_PAST_DUE = "past_due"
-LATE_PUSHED_BY_CAPACITY = "pushed_by_capacity"
+LateKind = Literal["past_due", "pushed_by_capacity"]
+LATE_PAST_DUE: LateKind = "past_due"
+LATE_PUSHED_BY_CAPACITY: LateKind = "pushed_by_capacity"
 
 
-def late_kind(a: Assignment, plan_date: dt.date) -> str | None:
+def lateness_kind(is_late: bool, requested_date: dt.date | None, plan_date: dt.date) -> LateKind | None:
     """Why a late order is late: past_due when it was requested before the plan date (late whatever
-    the plan did), pushed_by_capacity when no capacity (or delivery day) was left by its date."""
-    if a.status != "scheduled" or not a.is_late:
+    the plan did), pushed_by_capacity when no capacity (or delivery day) was left by its date. The
+    one rule: the plan rows (`late_kind`) and the delivery sheet both use it."""
+    if not is_late:
         return None
-    if a.requested_date is not None and a.requested_date < plan_date:
+    if requested_date is not None and requested_date < plan_date:
         return LATE_PAST_DUE
     return LATE_PUSHED_BY_CAPACITY
+
+
+def late_kind(a: Assignment, plan_date: dt.date) -> LateKind | None:
+    return lateness_kind(a.status == "scheduled" and a.is_late, a.requested_date, plan_date)
 
 
 def format_delivery_days(days: Iterable[int]) -> str:
