@@ -456,7 +456,7 @@ def run_quality(spec: dict, milp_seconds: float = MILP_TIME_LIMIT_S) -> dict:
         return h
 
     def run(h, time_limit: float, start, precedence: bool):
-        """Run h from `start` (if given) for up to time_limit s: (status, objective, bound, x, seconds)."""
+        """Run h from `start` (if given) for up to time_limit s: (status, HighsInfo, x, seconds)."""
         h.setOptionValue("time_limit", max(time_limit, 0.5))
         if start is not None:
             solution = highspy.HighsSolution()
